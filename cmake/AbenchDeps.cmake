@@ -1,0 +1,12 @@
+# The Debian packages of DESIGN.md, found through pkg-config (ci/deps installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
+pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
+pkg_check_modules(TCMALLOC IMPORTED_TARGET libtcmalloc_minimal)
+pkg_check_modules(BDWGC IMPORTED_TARGET bdw-gc)
+find_package(mimalloc CONFIG QUIET)
+find_program(GNUPLOT_EXECUTABLE gnuplot)
+find_program(HYPERFINE_EXECUTABLE hyperfine)
+find_program(GO_EXECUTABLE go)
