@@ -77,6 +77,62 @@ size_t _ga_os_meta_bytes(void);
 /* Release policy: true = MADV_DONTNEED (default), false = MADV_FREE. Set by options.c. */
 void _ga_os_set_madv_dontneed(bool dontneed);
 
+/* ---- sizeclass.c (+ tables generated at build time by gen/mksizeclasses.c) ----
+ *
+ * Go's 68 size classes (class 0 = large). Span class = class << 1 | noscan.
+ */
+#define GA_NUM_SIZE_CLASSES 68
+#define GA_NUM_SPAN_CLASSES (GA_NUM_SIZE_CLASSES * 2)
+#define GA_SMALL_SIZE_MAX 1024 /* fine lookup bound (SmallSizeMax) */
+#define GA_SMALL_SIZE_DIV 8
+#define GA_LARGE_SIZE_DIV 128
+#define GA_TINY_SPAN_CLASS 5 /* class 2 (16 B), noscan */
+
+extern const uint16_t _ga_class_to_size[GA_NUM_SIZE_CLASSES];
+extern const uint8_t _ga_class_to_npages[GA_NUM_SIZE_CLASSES];
+extern const uint16_t _ga_class_to_nobjs[GA_NUM_SIZE_CLASSES];
+extern const uint32_t _ga_class_to_divmagic[GA_NUM_SIZE_CLASSES];
+extern const uint8_t _ga_size_to_class8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
+extern const uint8_t _ga_size_to_class128[(GA_MAX_SMALL_SIZE - GA_SMALL_SIZE_MAX) / GA_LARGE_SIZE_DIV + 1];
+
+/* Smallest class whose size >= size, for 1 <= size <= GA_MAX_SMALL_SIZE. */
+static inline unsigned _ga_size_to_class(size_t size)
+{
+    if (size <= GA_SMALL_SIZE_MAX - 8)
+        return _ga_size_to_class8[(size + GA_SMALL_SIZE_DIV - 1) / GA_SMALL_SIZE_DIV];
+    return _ga_size_to_class128[(size - GA_SMALL_SIZE_MAX + GA_LARGE_SIZE_DIV - 1) / GA_LARGE_SIZE_DIV];
+}
+
+/* Slot index of byte offset `off` in a span of class c: (off * divmagic) >> 32 == off / size. */
+static inline uint32_t _ga_slot_index(uint32_t divmagic, uintptr_t off)
+{
+    return (uint32_t)(((uint64_t)(uint32_t)off * divmagic) >> 32);
+}
+
+/* ---- options.c: every knob in one table (env GOGC, GOMEMLIMIT, GOALLOC_DEBUG, GOALLOC_VERBOSE) ----
+ *
+ * Read once, lazily, by _ga_options_init() (idempotent, thread-safe, never calls malloc).
+ * A malformed value prints one warning and keeps the default.
+ */
+typedef struct ga_options {
+    int64_t gogc;         /* GOGC percent; -1 = off. Default 100 */
+    int64_t memory_limit; /* GOMEMLIMIT bytes; INT64_MAX = no limit */
+    int gctrace;          /* GOALLOC_DEBUG=gctrace=1 */
+    int scavtrace;        /* GOALLOC_DEBUG=scavtrace=1 */
+    int madvdontneed;     /* GOALLOC_DEBUG=madvdontneed=0|1, default 1 */
+    int verbose;          /* GOALLOC_VERBOSE=1: print every option and the build configuration */
+} ga_options;
+
+extern ga_options _ga_opt;
+void _ga_options_init(void);
+/* Parsers shared with the CLI and the fuzzers: 0 on success, -1 on a malformed value. */
+int _ga_parse_gogc(const char *s, int64_t *out);
+int _ga_parse_memlimit(const char *s, int64_t *out); /* Go's syntax: off, bytes, B/KiB/MiB/GiB/TiB */
+int _ga_parse_debug(const char *s, ga_options *o);
+
+/* ---- debug.c: diagnostics (assertions, fatal errors, warnings), never allocating ----
+ * _ga_assert_fail, _ga_fatal and _ga_warn are declared at the top of this file. */
+
 /* ---- pagealloc.c / pagecache.c: the radix-tree page allocator (spec 6, 5.3) ----
  *
  * An instance manages pages of 8 KiB over the 48-bit address space: 4 MiB chunks with
