@@ -167,4 +167,9 @@ void _ga_pagecache_flush(ga_pagecache *c, ga_pagealloc *pa);
  * search-address invariant holds. Returns true when valid. */
 bool _ga_pagealloc_is_valid(ga_pagealloc *pa);
 
+/* ---- userarena.c ---- */
+/* Manual-mode quarantine depth: a freed chunk stays inaccessible until more than `nchunks`
+ * chunks are quarantined behind it (default 16). For tests and tuning. */
+void _ga_userarena_set_quarantine(size_t nchunks);
+
 #endif /* GA_INTERNAL_H */

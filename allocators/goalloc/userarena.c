@@ -1,0 +1,385 @@
+/* userarena.c - user arenas: request-scoped bump allocation freed all at once (spec 10).
+ * See malloc.c for the overview; the public contract is include/goalloc_arena.h.
+ *
+ * Chunks of 8 MiB come from 64 MiB reservations placed near a hint in the upper half of
+ * the heap's hint space, so they never mix with heap arenas and are never used by the heap.
+ * Inside a chunk, pointerful values are bumped from the low end upward and pointer-free
+ * values from the high end downward (as Go does, so a future scanner can stop at `lo`).
+ * Requests over a quarter chunk (2 MiB) go to the heap and are freed with the arena.
+ *
+ * Chunk life cycle (one global lock guards the lists; an arena itself is single-threaded):
+ *   fresh (reserved) -> in use by one arena -> on ga_arena_free:
+ *     full chunks:   faulted (PROT_NONE + MADV_DONTNEED) -> quarantine (FIFO)
+ *     active chunk:  reuse list (its untouched middle serves later arenas)
+ *   quarantine -> ready (re-committed; pages read back as zero) once more than
+ *   `quarantine_max` chunks are quarantined behind it. That is the manual-mode quarantine
+ *   rule: a use after free faults until at least quarantine_max (default 16) later chunks
+ *   have been quarantined. (Go frees a chunk from quarantine when a GC finds no pointer into
+ *   it; goalloc's GC mode will add that condition.)
+ *
+ * Invariants, checked by chunk_is_valid() at debug level 2:
+ *   base <= lo <= hi <= base + GA_ARENA_CHUNK_SIZE, and [lo, hi) was never handed out
+ *   (so it reads as zero); a chunk is on exactly one list or owned by exactly one arena.
+ * Accounting (as Go counts a chunk: one large object): bytes_inuse = chunks owned by live
+ * arenas x chunk size; chunk_allocs - chunk_frees == chunks_inuse.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "ga_internal.h"
+#include "goalloc_arena.h"
+
+#define GA_ARENA_CHUNK_SIZE ((size_t)8 << 20)
+#define GA_ARENA_MAX_INLINE (GA_ARENA_CHUNK_SIZE / 4)
+#define GA_ARENA_RESERVE (GA_ARENA_SIZE) /* 64 MiB: 8 chunks per reservation */
+#define GA_ARENA_MAX_REGIONS 1024
+#define GA_ARENA_MAGIC 0x61726e61u /* "arna" */
+#define GA_ARENA_DEAD 0x64656164u  /* "dead" */
+/* Hint for the first reservation: the upper half of Go's heap hint space (0x00c0<<32 | i<<40
+ * with i >= 0x40), kept apart from goalloc's heap near 0xc000000000. */
+#define GA_ARENA_HINT ((uintptr_t)0x00c0 << 32 | (uintptr_t)0x40 << 40)
+
+typedef struct ga_arena_chunk {
+    uintptr_t base;
+    uintptr_t lo, hi; /* free region [lo, hi) */
+    struct ga_arena_chunk *next;
+} ga_arena_chunk;
+
+/* A heap block an arena took for an oversize request; the node itself lives in the arena. */
+typedef struct ga_arena_big {
+    void *p;
+    struct ga_arena_big *next;
+} ga_arena_big;
+
+struct ga_arena {
+    uint32_t magic;             /* GA_ARENA_MAGIC while live, GA_ARENA_DEAD after free */
+    ga_arena_chunk *active;     /* chunk being filled, or NULL */
+    ga_arena_chunk *full;       /* chunks the arena filled */
+    ga_arena_big *big;          /* oversize heap blocks */
+    struct ga_arena *next_free; /* on the retired-header FIFO */
+};
+
+/* Arena headers are never unmapped: a freed header stays "dead" on a FIFO of this depth
+ * before it is reused, so a double free is caught unless that many arenas came between. */
+#define GA_ARENA_HEADER_FIFO 256
+
+static struct {
+    pthread_mutex_t lock;
+    ga_arena_chunk *reuse, *ready, *fresh; /* LIFO lists */
+    ga_arena_chunk *quar_head, *quar_tail; /* FIFO */
+    size_t quar_len, quarantine_max;
+    ga_arena_chunk *free_headers;    /* chunk structs not in use */
+    ga_arena *dead_head, *dead_tail; /* retired arena headers (FIFO) */
+    size_t dead_len;
+    ga_arena *spare_arenas;                 /* headers ready for reuse */
+    uintptr_t region[GA_ARENA_MAX_REGIONS]; /* reservation bases */
+    size_t nregion;
+    uintptr_t next_hint;
+} ua = {.lock = PTHREAD_MUTEX_INITIALIZER, .quarantine_max = 16};
+
+static struct {
+    _Atomic uint64_t chunks_inuse, chunk_allocs, chunk_frees, bytes_allocated, heap_fallbacks;
+} ua_stat;
+
+void _ga_userarena_set_quarantine(size_t nchunks)
+{
+    pthread_mutex_lock(&ua.lock);
+    ua.quarantine_max = nchunks;
+    pthread_mutex_unlock(&ua.lock);
+}
+
+/* ---- Metadata ---- */
+
+/* Carves a run of metadata pages into `n` objects of `size` bytes and pushes each on the
+ * list at *head, linked through the pointer at byte offset `link`. Holds ua.lock. */
+static bool meta_carve(size_t size, size_t n, size_t link, void **head)
+{
+    char *m = _ga_os_alloc_meta(size * n);
+    if (!m) return false;
+    for (size_t i = 0; i < n; i++) {
+        char *obj = m + i * size;
+        *(void **)(obj + link) = *head;
+        *head = obj;
+    }
+    return true;
+}
+
+static ga_arena_chunk *chunk_header(void)
+{
+    if (!ua.free_headers && !meta_carve(sizeof(ga_arena_chunk), 1024,
+                                        offsetof(ga_arena_chunk, next), (void **)&ua.free_headers))
+        return NULL;
+    ga_arena_chunk *c = ua.free_headers;
+    ua.free_headers = c->next;
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+static bool chunk_is_valid(const ga_arena_chunk *c)
+{
+    return c->base <= c->lo && c->lo <= c->hi && c->hi <= c->base + GA_ARENA_CHUNK_SIZE;
+}
+
+/* ---- Chunk sources ---- */
+
+/* Reserves 64 MiB more for arenas and puts its 8 chunks on the fresh list. Holds ua.lock. */
+static bool reserve_region(void)
+{
+    if (ua.nregion == GA_ARENA_MAX_REGIONS) return false;
+    if (!ua.next_hint) ua.next_hint = GA_ARENA_HINT;
+    void *r = _ga_os_reserve(GA_ARENA_RESERVE, GA_ARENA_RESERVE, (void *)ua.next_hint);
+    if (!r) return false;
+    ua.next_hint = (uintptr_t)r + GA_ARENA_RESERVE;
+    ua.region[ua.nregion++] = (uintptr_t)r;
+    for (size_t off = GA_ARENA_RESERVE; off > 0; off -= GA_ARENA_CHUNK_SIZE) {
+        ga_arena_chunk *c = chunk_header();
+        if (!c) return false;
+        c->base = (uintptr_t)r + off - GA_ARENA_CHUNK_SIZE;
+        c->lo = 0; /* not committed yet */
+        c->next = ua.fresh;
+        ua.fresh = c;
+    }
+    return true;
+}
+
+/* Moves the oldest quarantined chunks to the ready list while over the limit. */
+static void release_quarantine(void)
+{
+    while (ua.quar_len > ua.quarantine_max) {
+        ga_arena_chunk *c = ua.quar_head;
+        ua.quar_head = c->next;
+        if (!ua.quar_head) ua.quar_tail = NULL;
+        ua.quar_len--;
+        /* If the kernel refuses to re-commit, the chunk's address space is dropped for good. */
+        if (_ga_os_commit((void *)c->base, GA_ARENA_CHUNK_SIZE) != 0) continue;
+        c->lo = c->base;
+        c->hi = c->base + GA_ARENA_CHUNK_SIZE;
+        c->next = ua.ready;
+        ua.ready = c;
+    }
+}
+
+/* A chunk with at least `need` free bytes (need <= chunk size): the reuse list first, then
+ * ready chunks, then fresh reservations. NULL when the OS refuses memory. */
+static ga_arena_chunk *take_chunk(size_t need)
+{
+    pthread_mutex_lock(&ua.lock);
+    ga_arena_chunk *c = NULL;
+    for (ga_arena_chunk **pp = &ua.reuse; *pp; pp = &(*pp)->next) {
+        if ((*pp)->hi - (*pp)->lo >= need) {
+            c = *pp;
+            *pp = c->next;
+            break;
+        }
+    }
+    if (!c && ua.ready) {
+        c = ua.ready;
+        ua.ready = c->next;
+    }
+    if (!c && (ua.fresh || reserve_region())) {
+        c = ua.fresh;
+        ua.fresh = c->next;
+        if (_ga_os_commit((void *)c->base, GA_ARENA_CHUNK_SIZE) != 0) {
+            c->next = ua.fresh;
+            ua.fresh = c;
+            c = NULL;
+        } else {
+            c->lo = c->base;
+            c->hi = c->base + GA_ARENA_CHUNK_SIZE;
+        }
+    }
+    pthread_mutex_unlock(&ua.lock);
+    if (c) {
+        c->next = NULL;
+        ga_assert_internal(chunk_is_valid(c));
+        atomic_fetch_add_explicit(&ua_stat.chunks_inuse, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&ua_stat.chunk_allocs, 1, memory_order_relaxed);
+    }
+    return c;
+}
+
+/* ---- Arenas ---- */
+
+ga_arena *ga_arena_new(void)
+{
+    pthread_mutex_lock(&ua.lock);
+    if (!ua.spare_arenas && !meta_carve(sizeof(ga_arena), 256, offsetof(ga_arena, next_free),
+                                        (void **)&ua.spare_arenas)) {
+        pthread_mutex_unlock(&ua.lock);
+        errno = ENOMEM;
+        return NULL;
+    }
+    ga_arena *a = ua.spare_arenas;
+    ua.spare_arenas = a->next_free;
+    pthread_mutex_unlock(&ua.lock);
+    memset(a, 0, sizeof *a);
+    a->magic = GA_ARENA_MAGIC;
+    return a;
+}
+
+static void *arena_big(ga_arena *a, size_t size, size_t align)
+{
+    ga_arena_big *node = ga_arena_alloc(a, sizeof *node, _Alignof(ga_arena_big), 1);
+    if (!node) return NULL;
+    void *p = ga_aligned_alloc(align, size);
+    if (!p) return NULL;
+    memset(p, 0, size);
+    node->p = p;
+    node->next = a->big;
+    a->big = node;
+    atomic_fetch_add_explicit(&ua_stat.heap_fallbacks, 1, memory_order_relaxed);
+    return p;
+}
+
+/* Bumps `size` bytes aligned to `align` out of c, from the low end (scan) or the high end
+ * (noscan). NULL when it does not fit. */
+static void *chunk_bump(ga_arena_chunk *c, size_t size, size_t align, int scan)
+{
+    if (scan) {
+        uintptr_t p = (c->lo + align - 1) & ~(uintptr_t)(align - 1);
+        if (p > c->hi || c->hi - p < size) return NULL;
+        c->lo = p + size;
+        return (void *)p;
+    }
+    if (c->hi - c->lo < size) return NULL;
+    uintptr_t p = (c->hi - size) & ~(uintptr_t)(align - 1);
+    if (p < c->lo) return NULL;
+    c->hi = p;
+    return (void *)p;
+}
+
+void *ga_arena_alloc(ga_arena *a, size_t size, size_t align, int scan)
+{
+    ga_assert(a && a->magic == GA_ARENA_MAGIC);
+    if (align == 0 || (align & (align - 1)) || align > 4096) {
+        errno = EINVAL;
+        return NULL;
+    }
+    if (size == 0) size = 1; /* a unique address, like malloc(0) */
+    if (size > GA_ARENA_MAX_INLINE) return arena_big(a, size, align < 16 ? 16 : align);
+    void *p = a->active ? chunk_bump(a->active, size, align, scan) : NULL;
+    if (!p) {
+        ga_arena_chunk *c = take_chunk(size + align);
+        if (!c) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        if (a->active) {
+            a->active->next = a->full;
+            a->full = a->active;
+        }
+        a->active = c;
+        p = chunk_bump(c, size, align, scan);
+        ga_assert_internal(p != NULL);
+    }
+    atomic_fetch_add_explicit(&ua_stat.bytes_allocated, size, memory_order_relaxed);
+    return p;
+}
+
+/* Retires a freed header: it stays dead on a FIFO before it may be handed out again. */
+static void retire_header(ga_arena *a)
+{
+    a->magic = GA_ARENA_DEAD;
+    a->next_free = NULL;
+    if (ua.dead_tail)
+        ua.dead_tail->next_free = a;
+    else
+        ua.dead_head = a;
+    ua.dead_tail = a;
+    if (++ua.dead_len > GA_ARENA_HEADER_FIFO) {
+        ga_arena *old = ua.dead_head;
+        ua.dead_head = old->next_free;
+        ua.dead_len--;
+        old->next_free = ua.spare_arenas;
+        ua.spare_arenas = old;
+    }
+}
+
+void ga_arena_free(ga_arena *a)
+{
+    if (!a) return;
+    if (a->magic == GA_ARENA_DEAD) _ga_fatal("goalloc: arena %p freed twice\n", (void *)a);
+    if (a->magic != GA_ARENA_MAGIC)
+        _ga_fatal("goalloc: ga_arena_free(%p): not an arena\n", (void *)a);
+    /* Heap blocks first: their list nodes live in the chunks about to be faulted. */
+    for (ga_arena_big *b = a->big; b; b = b->next)
+        ga_free(b->p);
+    uint64_t nchunks = 0;
+    ga_arena_chunk *full = a->full;
+    for (ga_arena_chunk *c = full; c; c = c->next) {
+        _ga_os_fault((void *)c->base, GA_ARENA_CHUNK_SIZE);
+        nchunks++;
+    }
+    pthread_mutex_lock(&ua.lock);
+    while (full) {
+        ga_arena_chunk *c = full;
+        full = c->next;
+        c->next = NULL;
+        c->lo = c->hi = c->base;
+        if (ua.quar_tail)
+            ua.quar_tail->next = c;
+        else
+            ua.quar_head = c;
+        ua.quar_tail = c;
+        ua.quar_len++;
+    }
+    if (a->active) {
+        a->active->next = ua.reuse;
+        ua.reuse = a->active;
+        nchunks++;
+    }
+    release_quarantine();
+    retire_header(a);
+    pthread_mutex_unlock(&ua.lock);
+    atomic_fetch_sub_explicit(&ua_stat.chunks_inuse, nchunks, memory_order_relaxed);
+    atomic_fetch_add_explicit(&ua_stat.chunk_frees, nchunks, memory_order_relaxed);
+}
+
+/* ---- Queries ---- */
+
+int ga_in_arena(const void *p)
+{
+    uintptr_t x = (uintptr_t)p;
+    pthread_mutex_lock(&ua.lock);
+    int in = 0;
+    for (size_t i = 0; i < ua.nregion && !in; i++)
+        in = x - ua.region[i] < GA_ARENA_RESERVE;
+    pthread_mutex_unlock(&ua.lock);
+    return in;
+}
+
+void *ga_arena_clone(const void *p, size_t size)
+{
+    if (!ga_in_arena(p)) return (void *)p;
+    void *q = ga_malloc(size);
+    if (q) memcpy(q, p, size);
+    return q;
+}
+
+static uint64_t list_len(const ga_arena_chunk *c)
+{
+    uint64_t n = 0;
+    for (; c; c = c->next)
+        n++;
+    return n;
+}
+
+void ga_arena_read_stats(ga_arena_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->chunks_inuse = atomic_load(&ua_stat.chunks_inuse);
+    out->bytes_inuse = out->chunks_inuse * GA_ARENA_CHUNK_SIZE;
+    out->chunk_allocs = atomic_load(&ua_stat.chunk_allocs);
+    out->chunk_frees = atomic_load(&ua_stat.chunk_frees);
+    out->bytes_allocated = atomic_load(&ua_stat.bytes_allocated);
+    out->heap_fallbacks = atomic_load(&ua_stat.heap_fallbacks);
+    pthread_mutex_lock(&ua.lock);
+    out->chunks_quarantined = ua.quar_len;
+    out->chunks_reusable = list_len(ua.reuse);
+    out->chunks_ready = list_len(ua.ready);
+    out->bytes_reserved = ua.nregion * GA_ARENA_RESERVE;
+    pthread_mutex_unlock(&ua.lock);
+}

@@ -1,0 +1,261 @@
+/* test_userarena.c - goalloc user arenas: placement, accounting, free-all, faults, reuse. */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ga_internal.h"
+#include "goalloc_arena.h"
+
+#define CHUNK ((size_t)8 << 20)
+
+typedef struct {
+    uintptr_t lo, hi;
+} span;
+
+static int cmp_span(const void *a, const void *b)
+{
+    const span *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Random sizes, alignments and scan flags: every block aligned, zeroed, inside an arena
+ * chunk, and no two blocks overlap. */
+static void test_alignment_and_no_overlap(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    span *s = malloc(N * sizeof *s);
+    ga_arena *a = ga_arena_new();
+    assert_non_null(a);
+    uint64_t x = 42;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        size_t size = 1 + (x >> 33) % 3000;
+        size_t align = (size_t)1 << ((x >> 20) % 13); /* 1 .. 4096 */
+        int scan = (x >> 40) & 1;
+        unsigned char *p = ga_arena_alloc(a, size, align, scan);
+        assert_non_null(p);
+        assert_int_equal((uintptr_t)p % align, 0);
+        assert_true(ga_in_arena(p));
+        for (size_t k = 0; k < size; k += 97)
+            assert_int_equal(p[k], 0);
+        assert_int_equal(p[size - 1], 0);
+        memset(p, 0xab, size);
+        s[i] = (span){(uintptr_t)p, (uintptr_t)p + size};
+    }
+    qsort(s, N, sizeof *s, cmp_span);
+    for (int i = 1; i < N; i++)
+        assert_true(s[i - 1].hi <= s[i].lo);
+    ga_arena_free(a);
+    free(s);
+}
+
+/* Pointerful values come from the low end of a chunk, pointer-free ones from the high end. */
+static void test_scan_low_noscan_high(void **state)
+{
+    (void)state;
+    ga_arena *a = ga_arena_new();
+    char *p1 = ga_arena_alloc(a, 64, 8, 1);
+    char *n1 = ga_arena_alloc(a, 64, 8, 0);
+    char *p2 = ga_arena_alloc(a, 64, 8, 1);
+    char *n2 = ga_arena_alloc(a, 64, 8, 0);
+    assert_true(p1 < p2 && p2 < n2 && n2 < n1);
+    assert_true((uintptr_t)n1 - (uintptr_t)p1 > CHUNK / 2);
+    ga_arena_free(a);
+}
+
+static void test_invalid_alignment(void **state)
+{
+    (void)state;
+    ga_arena *a = ga_arena_new();
+    errno = 0;
+    assert_null(ga_arena_alloc(a, 16, 24, 1));
+    assert_int_equal(errno, EINVAL);
+    assert_null(ga_arena_alloc(a, 16, 8192, 1));
+    ga_arena_free(a);
+}
+
+/* Bytes and chunks are accounted, and free-all gives every chunk back. */
+static void test_accounting_and_free_all(void **state)
+{
+    (void)state;
+    ga_arena_stats s0, s1, s2;
+    ga_arena_read_stats(&s0);
+    ga_arena *a = ga_arena_new();
+    size_t total = 0;
+    for (int i = 0; i < 3000; i++) { /* ~ 3000 x 7000 B = 21 MiB: 3 chunks */
+        assert_non_null(ga_arena_alloc(a, 7000, 8, i & 1));
+        total += 7000;
+    }
+    ga_arena_read_stats(&s1);
+    assert_int_equal(s1.bytes_allocated - s0.bytes_allocated, total);
+    assert_int_equal(s1.chunks_inuse - s0.chunks_inuse, 3);
+    assert_int_equal(s1.bytes_inuse - s0.bytes_inuse, 3 * CHUNK);
+    assert_int_equal(s1.chunk_allocs - s0.chunk_allocs, 3);
+    ga_arena_free(a);
+    ga_arena_read_stats(&s2);
+    assert_int_equal(s2.chunks_inuse, s0.chunks_inuse);
+    assert_int_equal(s2.chunk_frees - s0.chunk_frees, 3);
+    assert_int_equal(s2.chunk_allocs - s2.chunk_frees, s2.chunks_inuse);
+}
+
+/* Requests over 2 MiB come from the heap and are freed with the arena. */
+static void test_oversize_goes_to_heap(void **state)
+{
+    (void)state;
+    ga_arena_stats s0, s1;
+    ga_arena_read_stats(&s0);
+    ga_arena *a = ga_arena_new();
+    unsigned char *big = ga_arena_alloc(a, 3u << 20, 64, 0);
+    assert_non_null(big);
+    assert_false(ga_in_arena(big));
+    assert_true(ga_owns(big));
+    assert_int_equal((uintptr_t)big % 64, 0);
+    assert_int_equal(big[(3u << 20) - 1], 0);
+    ga_arena_read_stats(&s1);
+    assert_int_equal(s1.heap_fallbacks - s0.heap_fallbacks, 1);
+    ga_arena_free(a);
+    assert_false(ga_owns(big));
+}
+
+static void test_clone(void **state)
+{
+    (void)state;
+    ga_arena *a = ga_arena_new();
+    char *v = ga_arena_alloc(a, 32, 8, 0);
+    strcpy(v, "decoded message field");
+    char *c = ga_arena_clone(v, 32);
+    assert_ptr_not_equal(c, v);
+    assert_false(ga_in_arena(c));
+    assert_string_equal(c, "decoded message field");
+    char local[8] = "stack";
+    assert_ptr_equal(ga_arena_clone(local, sizeof local), local);
+    ga_arena_free(a);
+    assert_string_equal(c, "decoded message field");
+    ga_free(c);
+}
+
+/* Runs fn in a child; returns the signal that killed it (0 if it exited). */
+static int child_signal(void (*fn)(void))
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0) dup2(devnull, 2);
+        fn();
+        _exit(0);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+}
+
+static void touch_after_free(void)
+{
+    ga_arena *a = ga_arena_new();
+    volatile char *first = ga_arena_alloc(a, 1 << 20, 8, 1);
+    for (int i = 0; i < 12; i++)
+        ga_arena_alloc(a, 1 << 20, 8, 1); /* fill chunk 1, start 2 */
+    first[0] = 1;
+    ga_arena_free(a);
+    first[10] = 2; /* chunk 1 is quarantined: must fault */
+}
+
+static void test_use_after_free_faults(void **state)
+{
+    (void)state;
+    assert_int_equal(child_signal(touch_after_free), SIGSEGV);
+}
+
+static void free_twice(void)
+{
+    ga_arena *a = ga_arena_new();
+    ga_arena_alloc(a, 10, 8, 1);
+    ga_arena_free(a);
+    ga_arena_free(a);
+}
+
+static void test_double_free_reported(void **state)
+{
+    (void)state;
+    int pipefd[2];
+    assert_int_equal(pipe(pipefd), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(pipefd[1], 2);
+        free_twice();
+        _exit(0);
+    }
+    close(pipefd[1]);
+    char buf[256] = {0};
+    ssize_t n = read(pipefd[0], buf, sizeof buf - 1);
+    close(pipefd[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGABRT);
+    assert_true(n > 0);
+    assert_non_null(strstr(buf, "freed twice"));
+}
+
+/* With no quarantine depth, a full chunk comes back (zeroed, accessible) to the next arena. */
+static void test_reuse_after_quarantine(void **state)
+{
+    (void)state;
+    _ga_userarena_set_quarantine(0);
+    ga_arena *a = ga_arena_new();
+    char *first = ga_arena_alloc(a, 1 << 20, 4096, 1);
+    memset(first, 0x5a, 1 << 20);
+    for (int i = 0; i < 12; i++)
+        ga_arena_alloc(a, 1 << 20, 8, 1);
+    uintptr_t chunk1 = (uintptr_t)first & ~(uintptr_t)(CHUNK - 1);
+    ga_arena_free(a);
+    ga_arena_stats s;
+    ga_arena_read_stats(&s);
+    assert_true(s.chunks_ready >= 1);
+    /* The reuse list (partial chunk) is only taken for requests that fit it; a request of
+     * more than what is left there forces a ready chunk. */
+    ga_arena *b = ga_arena_new();
+    int seen = 0;
+    for (int i = 0; i < 64 && !seen; i++) {
+        char *p = ga_arena_alloc(b, 2 << 20, 8, 1);
+        assert_non_null(p);
+        if (((uintptr_t)p & ~(uintptr_t)(CHUNK - 1)) == chunk1) {
+            seen = 1;
+            for (size_t k = 0; k < (2u << 20); k += 4096)
+                assert_int_equal(p[k], 0);
+        }
+    }
+    assert_true(seen);
+    ga_arena_free(b);
+    _ga_userarena_set_quarantine(16);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_alignment_and_no_overlap),
+        cmocka_unit_test(test_scan_low_noscan_high),
+        cmocka_unit_test(test_invalid_alignment),
+        cmocka_unit_test(test_accounting_and_free_all),
+        cmocka_unit_test(test_oversize_goes_to_heap),
+        cmocka_unit_test(test_clone),
+        cmocka_unit_test(test_use_after_free_faults),
+        cmocka_unit_test(test_double_free_reported),
+        cmocka_unit_test(test_reuse_after_quarantine),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
