@@ -25,6 +25,7 @@
 #include "ab_allocator.h"
 
 #define WL_MAX_PARAMS 24
+#define WL_SETUP_NA 1 /* setup(): the backend lacks what these parameters need */
 
 /* ---- Parameters ---- */
 
@@ -89,7 +90,11 @@ typedef struct wl_workload {
     unsigned needs_caps; /* AB_CAP_* bits; a backend lacking them reports "n/a" */
     unsigned flags;      /* WL_F_* */
     /* Once, on the main thread, after parameters are parsed. Validates parameter combinations
-     * and builds shared state in run->state. 0, or -1 with a message naming the parameter. */
+     * and builds shared state in run->state. 0, or -1 with a message naming the parameter, or
+     * WL_SETUP_NA when this parameter combination needs something the backend lacks (e.g.
+     * variant=gc without AB_CAP_GC): the runner records the cell as "n/a" with the message.
+     * setup may rewrite run->p[i].s to say what it resolved (e.g. "auto" -> "bump-fallback");
+     * the runner records parameters after setup. */
     int (*setup)(wl_run *run, char *err, size_t errlen);
     /* Per thread, started together after a barrier. */
     void (*thread_main)(wl_thread *t);
