@@ -109,6 +109,11 @@ static inline uint32_t _ga_slot_index(uint32_t divmagic, uintptr_t off)
     return (uint32_t)(((uint64_t)(uint32_t)off * divmagic) >> 32);
 }
 
+/* Derived figures (sizeclass.c), for tools and tests; 0 < c < GA_NUM_SIZE_CLASSES. */
+size_t _ga_class_span_bytes(unsigned c); /* npages * 8 KiB */
+size_t _ga_class_tail_waste(unsigned c); /* span bytes - objects * size */
+double _ga_class_max_waste(unsigned c);  /* spec 1.2 "max waste", as a fraction of the span */
+
 /* ---- options.c: every knob in one table (env GOGC, GOMEMLIMIT, GOALLOC_DEBUG, GOALLOC_VERBOSE) ----
  *
  * Read once, lazily, by _ga_options_init() (idempotent, thread-safe, never calls malloc).
@@ -129,9 +134,16 @@ void _ga_options_init(void);
 int _ga_parse_gogc(const char *s, int64_t *out);
 int _ga_parse_memlimit(const char *s, int64_t *out); /* Go's syntax: off, bytes, B/KiB/MiB/GiB/TiB */
 int _ga_parse_debug(const char *s, ga_options *o);
+/* As _ga_parse_debug; on -1 also points bad, badlen at the first malformed item. */
+int _ga_parse_debug_item(const char *s, ga_options *o, const char **bad, size_t *badlen);
+/* GOGC and GOMEMLIMIT as in force now (the setters may change them at any time). */
+int64_t _ga_options_gogc(void);
+int64_t _ga_options_memory_limit(void);
 
 /* ---- debug.c: diagnostics (assertions, fatal errors, warnings), never allocating ----
  * _ga_assert_fail, _ga_fatal and _ga_warn are declared at the top of this file. */
+/* One line on stderr exactly as formatted (plus a newline): gctrace/scavtrace lines. */
+__attribute__((format(printf, 1, 2))) void _ga_trace(const char *fmt, ...);
 
 /* ---- pagealloc.c / pagecache.c: the radix-tree page allocator (spec 6, 5.3) ----
  *

@@ -34,6 +34,13 @@ int ga_owns(const void *p);
 /* Flushes the calling thread's cache (called automatically when a thread exits). */
 void ga_thread_flush(void);
 
+/* ---- Knobs (options.c; the same settings as GOGC / GOMEMLIMIT, like Go's runtime/debug) ---- */
+/* Soft memory limit in bytes (INT64_MAX = none). Returns the previous limit; a negative
+ * argument only queries. */
+int64_t ga_set_memory_limit(int64_t bytes);
+/* GOGC percent; a negative value turns the GC off (stored as -1). Returns the previous value. */
+int ga_set_gc_percent(int percent);
+
 #ifdef __cplusplus
 }
 #endif
