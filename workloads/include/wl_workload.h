@@ -255,7 +255,8 @@ static inline uint64_t wl_rand(uint64_t s[4])
 /* Uniform in [0, n), n > 0 (Lemire's multiply-shift; bias below 2^-32 for n < 2^32). */
 static inline uint64_t wl_rand_below(uint64_t s[4], uint64_t n)
 {
-    return (uint64_t)(((unsigned __int128)wl_rand(s) * n) >> 64);
+    __extension__ typedef unsigned __int128 u128;
+    return (uint64_t)(((u128)wl_rand(s) * n) >> 64);
 }
 
 /* Uniform double in [0, 1). */
