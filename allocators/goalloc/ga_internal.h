@@ -178,10 +178,336 @@ void _ga_pagecache_flush(ga_pagecache *c, ga_pagealloc *pa);
 /* Expensive check: every summary equals the one re-derived from the bitmaps, and the
  * search-address invariant holds. Returns true when valid. */
 bool _ga_pagealloc_is_valid(ga_pagealloc *pa);
+/* Test-only: sets the alloc bits of npages pages from base to `alloc` and their scavenged bits
+ * to `scav && !alloc`, as allocations and frees would (tests build initial bitmaps with it). */
+void _ga_pagealloc_set_range_for_test(ga_pagealloc *pa, uintptr_t base, size_t npages, bool alloc,
+                                      bool scav);
+/* The pieces pagecache.c and scavenge.c share (data structures in ga_pagealloc.h): */
+uint64_t _ga_palloc_summarize(const uint64_t bits[GA_CHUNK_PAGES / 64]);
+/* First run of npages free pages at or after page `from` of one chunk's bitmap, or
+ * (size_t)-1; *first_free (may be NULL) gets the first free page at or after from (or 512). */
+size_t _ga_palloc_find(const uint64_t bits[GA_CHUNK_PAGES / 64], size_t npages, size_t from,
+                       size_t *first_free);
+/* Radix-tree first fit from the search address; 0 when nothing fits. *hint gets a new
+ * search address (every grown page below it is allocated once the run is taken). */
+uintptr_t _ga_pagealloc_find(ga_pagealloc *pa, size_t npages, uintptr_t *hint);
+/* Marks a free run allocated, clears its scavenged bits, returns the bytes that were scavenged. */
+size_t _ga_pagealloc_alloc_range(ga_pagealloc *pa, uintptr_t base, size_t npages);
+/* Frees an allocated run; `scavenged` also sets its scavenged bits (the scavenger's release). */
+void _ga_pagealloc_free_range(ga_pagealloc *pa, uintptr_t base, size_t npages, bool scavenged);
+/* Re-derives the summaries over a changed range (contig: every page changed the same way). */
+void _ga_pagealloc_update(ga_pagealloc *pa, uintptr_t base, size_t npages, bool contig,
+                          bool alloc);
+
+/* ---- scavenge.c: returning free pages to the OS (spec 7) ---- */
+
+/* Called with the run [base, base + bytes) marked allocated, so the caller may drop its lock
+ * around _ga_os_unused and retake it before returning. */
+typedef void (*ga_release_fn)(void *arg, uintptr_t base, size_t bytes);
+/* Releases at least nbytes (rounded up to pages) of free, not yet scavenged pages, highest
+ * addresses first, skipping dense chunks unless `force`, never splitting a free huge page the
+ * run covers. Sets their scavenged bits; returns the bytes released (less when none are left). */
+size_t _ga_pagealloc_scavenge(ga_pagealloc *pa, size_t nbytes, bool force, ga_release_fn release,
+                              void *arg);
+/* Starts a new scavenge generation (Go: each GC's mark termination). */
+void _ga_pagealloc_next_gen(ga_pagealloc *pa);
+/* Walks the bitmaps: bytes of free pages whose scavenged bit is set (tests and checks). */
+size_t _ga_pagealloc_scavenged_bytes(ga_pagealloc *pa);
+
+/* ---- gcpacer.c: heap goal, trigger and GC CPU limiter (spec 8) ---- */
+typedef struct ga_pacer_inputs {
+    uint64_t heap_marked;  /* bytes marked by the cycle that just ended */
+    uint64_t roots_scan;   /* bytes of registered roots scanned (Go's stacks + globals) */
+    uint64_t mapped_ready; /* all memory goalloc has mapped and ready (memory-limit basis) */
+    uint64_t heap_free;    /* free heap pages not released */
+    uint64_t heap_alloc;   /* bytes in allocated objects (HeapAlloc) */
+} ga_pacer_inputs;
+
+/* Invariant after a commit: heap_marked <= trigger <= heap_goal when the goal is finite;
+ * heap_goal == min(gcpercent_goal, limit_goal). UINT64_MAX means "no goal". */
+typedef struct ga_pacer {
+    int64_t gogc;      /* percent, -1 = off */
+    int64_t mem_limit; /* bytes, INT64_MAX = none */
+    uint64_t heap_marked, roots_scan;
+    uint64_t gcpercent_goal, limit_goal, heap_goal, trigger;
+    /* limiter: bucket of GC-minus-mutator CPU ns, capacity 1 s per CPU */
+    double limiter_fill_ns, limiter_capacity_ns;
+    uint64_t limiter_last_ns, limiter_enabled_count;
+    bool limiting;
+} ga_pacer;
+
+void _ga_pacer_init(ga_pacer *p, int64_t gogc, int64_t mem_limit);
+void _ga_pacer_commit(ga_pacer *p, const ga_pacer_inputs *in);
+void _ga_pacer_set_gogc(ga_pacer *p, int64_t gogc, const ga_pacer_inputs *in);
+void _ga_pacer_set_limit(ga_pacer *p, int64_t mem_limit, const ga_pacer_inputs *in);
+/* True when a paced cycle should start now (heap_live at the trigger and not limiting). */
+bool _ga_pacer_should_start(const ga_pacer *p, uint64_t heap_live);
+/* Accounts gc_cpu_ns of GC CPU time (pause x threads stopped) up to now_ns. */
+void _ga_limiter_update(ga_pacer *p, uint64_t now_ns, uint64_t gc_cpu_ns, unsigned nprocs);
 
 /* ---- userarena.c ---- */
 /* Manual-mode quarantine depth: a freed chunk stays inaccessible until more than `nchunks`
  * chunks are quarantined behind it (default 16). For tests and tuning. */
 void _ga_userarena_set_quarantine(size_t nchunks);
+
+/* ---- fixalloc.c: off-heap fixed-size allocator for metadata (spec 5.6) ----
+ *
+ * Objects of one size carved from 16 KiB chunks of _ga_os_alloc_meta memory, recycled through
+ * a free list, never returned to the OS. Not thread-safe: the owner of each instance holds
+ * its lock (spans and tiny tables: the heap lock; mcaches: the mcache registry lock).
+ * Invariant: inuse <= sys; sys is a multiple of the chunk size.
+ */
+typedef struct ga_fixalloc {
+    size_t size;  /* object size, a multiple of 16 */
+    void *free;   /* freed objects, linked through their first word */
+    char *chunk;  /* bump pointer into the current chunk */
+    size_t left;  /* bytes left at chunk */
+    size_t inuse; /* bytes handed out and not freed */
+    size_t sys;   /* bytes obtained from _ga_os_alloc_meta */
+} ga_fixalloc;
+
+void _ga_fixalloc_init(ga_fixalloc *f, size_t size);
+void *_ga_fixalloc_alloc(ga_fixalloc *f); /* zeroed; NULL when the OS refuses */
+void _ga_fixalloc_free(ga_fixalloc *f, void *p);
+
+/* ---- mspan.c: spans, their alloc bits and the inverted alloc cache (spec 3.1-3.2) ---- */
+
+#define GA_MAX_OBJS_PER_SPAN 1024
+#define GA_TINY_CENTRAL GA_NUM_SPAN_CLASSES /* cache/central index of the tiny blocks */
+#define GA_NUM_CENTRALS (GA_NUM_SPAN_CLASSES + 1)
+#define GA_LARGE_SPAN_CLASS 1 /* class 0 (large), noscan: every manual-mode large object */
+#define GA_REMOTE_UNOWNED ((uintptr_t)1)
+
+enum { GA_SPAN_DEAD = 0, GA_SPAN_IN_USE = 1 };
+
+struct ga_mcache;
+
+/* Sub-object bookkeeping of a tiny span (one entry per 16-byte block), see mcache.c. */
+typedef struct ga_tinymeta {
+    _Atomic int8_t count[GA_MAX_OBJS_PER_SPAN / 2];    /* retired allocs - frees */
+    _Atomic uint16_t bounds[GA_MAX_OBJS_PER_SPAN / 2]; /* bit k: a sub-object starts/ends at k */
+} ga_tinymeta;
+
+/* A run of pages holding nelems slots of elemsize bytes (one slot for a large object).
+ *
+ * Invariants (checked by _ga_span_is_valid() at debug level 3):
+ *  - nalloc == number of allocated slots == popcount(allocbits) + allocated slots in
+ *    [matindex, freeindex) that are not yet materialised; 0 <= nalloc <= nelems;
+ *  - every slot below freeindex is allocated or was freed after matindex passed it: allocbits
+ *    are exact below matindex and at or after freeindex, and [matindex, freeindex) is all
+ *    allocated (the fast path moves freeindex without touching allocbits);
+ *  - alloccache bit k == !allocbits[freeindex + k] for the rest of freeindex's 64-slot word;
+ *  - owner != NULL (a thread's mcache holds it) <=> remote != GA_REMOTE_UNOWNED; only the owner
+ *    touches allocbits/freeindex/alloccache of an owned span, mcentral's lock guards the rest;
+ *  - state == GA_SPAN_IN_USE <=> the heap arena map points every page of it at this span.
+ */
+typedef struct ga_span {
+    /* Fast path (one cache line). */
+    uint64_t alloccache;
+    uint16_t freeindex;
+    uint16_t nelems;
+    uint16_t nalloc;
+    uint16_t matindex;
+    uintptr_t base;
+    uintptr_t elemsize;
+    uint32_t divmagic;
+    uint8_t spanclass; /* size class << 1 | noscan; 0/1 = large */
+    uint8_t ci;        /* cache/central index: spanclass, or GA_TINY_CENTRAL */
+    uint8_t needzero;  /* some slot may hold old data (spec 5.5) */
+    _Atomic uint8_t state;
+    _Atomic uintptr_t remote;         /* frees pushed by other threads, or GA_REMOTE_UNOWNED */
+    struct ga_mcache *_Atomic owner;  /* mcache that caches this span, NULL otherwise */
+    /* Slow path and bookkeeping. */
+    uintptr_t limit; /* base + nelems * elemsize */
+    size_t npages;
+    uint32_t sweepgen;       /* for the GC (issue 5); 0 in manual mode */
+    uint64_t *gcmarkbits;    /* for the GC (issue 5); NULL in manual mode */
+    ga_tinymeta *tiny;       /* tiny spans only */
+    struct ga_span *next, *prev;
+    struct ga_spanlist *list; /* mcentral list holding the span, NULL when cached or large */
+    uint64_t allocbits[GA_MAX_OBJS_PER_SPAN / 64];
+} ga_span;
+
+extern ga_span _ga_span_empty; /* the static dummy span with no free slot */
+
+/* Sets up a fresh span over [base, base + npages pages) for cache index ci (0/1 = large). */
+void _ga_span_init(ga_span *s, uintptr_t base, size_t npages, unsigned ci);
+/* Next free slot index (allocating it: nalloc++), or -1 when the cursor reached the end. */
+int _ga_span_next_free(ga_span *s);
+/* Writes the allocations of [matindex, freeindex) into allocbits. */
+void _ga_span_materialize(ga_span *s);
+/* Restarts the cursor at slot 0 so freed slots are found again (owner or mcentral lock). */
+void _ga_span_reset_cursor(ga_span *s);
+/* Frees the slot holding p (owner or mcentral lock). Double frees are fatal at debug >= 1 and
+ * ignored (returns false) at 0. */
+bool _ga_span_free_object(ga_span *s, uintptr_t p);
+/* Applies the remote-free list, leaving `next` (0 or GA_REMOTE_UNOWNED) in its place. */
+size_t _ga_span_drain_remote(ga_span *s, uintptr_t next);
+/* Is slot allocated? (owner, lock holder, or a racy-but-atomic read for diagnostics) */
+bool _ga_span_slot_allocated(const ga_span *s, unsigned idx);
+bool _ga_span_is_valid(const ga_span *s);
+
+/* ---- heaparena.c: 64 MiB heap arenas and the address -> arena -> span map (spec 5.1) ----
+ *
+ * The arena index covers the 48-bit address space (2^22 entries, reserved and committed
+ * lazily by the kernel). An entry is set once, when its arena is reserved, and never cleared.
+ */
+typedef struct ga_heaparena {
+    ga_span *spans[GA_PAGES_PER_ARENA]; /* page -> span for in-use spans; NULL on free pages */
+    _Atomic uintptr_t zeroedbase;       /* offset of the first never-used byte (only grows) */
+    uintptr_t base;
+    struct ga_heaparena *next; /* every arena, newest first (heap lock) */
+} ga_heaparena;
+
+#define GA_ARENA_INDEX_SIZE ((size_t)1 << (GA_ADDR_BITS - GA_ARENA_SHIFT))
+extern ga_heaparena **_ga_arenas;
+
+/* Reserves `size` bytes (a multiple of GA_ARENA_SIZE) of arenas near Go's hints, PROT_NONE,
+ * with their metadata. 0 on failure. Heap lock held. */
+uintptr_t _ga_heaparena_reserve(size_t size);
+/* Points (clear: NULLs) every page of s in the arena map. */
+void _ga_heaparena_set_span(ga_span *s, bool clear);
+/* Spec 5.5 allocNeedsZero: does [base, base+size) start below a zeroedBase? Advances them. */
+bool _ga_heaparena_needzero(uintptr_t base, size_t size);
+size_t _ga_heaparena_count(void);
+ga_heaparena *_ga_heaparena_all(void); /* newest first, linked by next */
+
+/* The in-use span holding p (interior pointers too), or NULL when p is not heap memory. */
+static inline ga_span *_ga_span_of(uintptr_t p)
+{
+    if (GA_UNLIKELY(p >> GA_ADDR_BITS) || GA_UNLIKELY(!_ga_arenas)) return NULL;
+    ga_heaparena *ha = __atomic_load_n(&_ga_arenas[p >> GA_ARENA_SHIFT], __ATOMIC_ACQUIRE);
+    if (GA_UNLIKELY(!ha)) return NULL;
+    ga_span *s = __atomic_load_n(&ha->spans[(p >> GA_PAGE_SHIFT) & (GA_PAGES_PER_ARENA - 1)],
+                                 __ATOMIC_ACQUIRE);
+    if (GA_UNLIKELY(!s)) return NULL;
+    if (GA_UNLIKELY(atomic_load_explicit(&s->state, memory_order_relaxed) != GA_SPAN_IN_USE ||
+                    p < s->base || p >= s->limit))
+        return NULL;
+    return s;
+}
+
+/* ---- mheap.c: the heap (spec 5): page runs for spans, growth, heap statistics ---- */
+
+/* A span of npages for cache index ci, initialised, mapped and counted; owned by c when it
+ * is a small span (c may be NULL for large ones). NULL when out of memory. */
+ga_span *_ga_mheap_alloc(struct ga_mcache *c, size_t npages, unsigned ci);
+/* A large span of npages whose base is aligned to `align` (power of two > GA_PAGE_SIZE). */
+ga_span *_ga_mheap_alloc_aligned(size_t npages, size_t align);
+/* Returns the pages of a span (no slot still allocated) and its struct. */
+void _ga_mheap_free_span(ga_span *s);
+/* Gives back the page cache and the spare span structs of a thread. */
+void _ga_mheap_flush_cache(struct ga_mcache *c);
+void _ga_mheap_init(void); /* idempotent; calls _ga_options_init() first */
+/* Expensive walker: arena map, span structs and page counts agree with the heap statistics;
+ * page allocator summaries valid. Returns true when valid. */
+bool _ga_mheap_is_valid(void);
+/* Fixalloc figures for the statistics (heap lock taken inside). */
+void _ga_mheap_meta_stats(size_t *span_inuse, size_t *span_sys, size_t *other_inuse,
+                          size_t *other_sys);
+/* Fork safety (preload.c): take every goalloc lock / release them in parent and child. */
+void _ga_heap_fork_prepare(void);
+void _ga_heap_fork_parent(void);
+void _ga_heap_fork_child(void);
+
+/* ---- mcentral.c: one central span list per span class (spec 4) ---- */
+
+/* A span with free slots, owned by c from now on; NULL when out of memory. */
+ga_span *_ga_mcentral_cache_span(struct ga_mcache *c, unsigned ci);
+/* Gives an owned span back: applies its remote frees, files it or frees its pages. */
+void _ga_mcentral_uncache_span(ga_span *s);
+/* Frees n blocks of cache index ci linked through their first word into their spans. */
+void _ga_mcentral_free_list(struct ga_mcache *c, unsigned ci, void *list);
+void _ga_mcentral_init(void);
+bool _ga_mcentral_is_valid(unsigned ci);
+size_t _ga_mcentral_count(unsigned ci, bool full); /* spans on the lists, for tests */
+void _ga_mcentral_lock_all(void);
+void _ga_mcentral_unlock_all(bool reinit);
+
+/* ---- mcache.c: the per-thread cache (spec 3), tiny allocator (spec 2), explicit free ---- */
+
+/* Per-thread counters, declared once; merged into the heap's totals by stats.c at flush and
+ * thread exit. X(name, description). */
+#define GA_THREAD_COUNTERS(X)                                                                      \
+    X(large_alloc, "bytes of large objects allocated")                                             \
+    X(large_alloc_count, "large objects allocated")                                                \
+    X(large_free, "bytes of large objects freed")                                                  \
+    X(large_free_count, "large objects freed")                                                     \
+    X(tiny_allocs, "tiny sub-objects allocated")                                                   \
+    X(tiny_frees, "tiny sub-objects freed")
+
+typedef struct ga_thread_counters {
+#define GA_X(name, desc) uint64_t name;
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
+} ga_thread_counters;
+
+/* One entry per cache index: the current span, the local free list, the counters. */
+typedef struct ga_mcache_class {
+    ga_span *span;    /* current span, &_ga_span_empty when none */
+    void *free;       /* LIFO of blocks freed on this thread, linked through their first word */
+    uint32_t nfree;   /* length of free */
+    uint32_t cap;     /* above this, half of free goes back to the spans */
+    uint64_t nmalloc; /* blocks allocated since the last flush */
+    uint64_t nfreed;  /* blocks freed since the last flush */
+} ga_mcache_class;
+
+#define GA_SPANCACHE_MAX 16
+
+/* Invariants: every cls[ci].span is &_ga_span_empty or owned by this mcache; every block on
+ * cls[ci].free is allocated in its span and counted in nfreed; the tiny block (if any) is an
+ * allocated block of a tiny span whose count excludes the tinycount sub-objects handed out. */
+typedef struct ga_mcache {
+    uintptr_t tiny;      /* current 16-byte tiny block, 0 when none */
+    size_t tinyoffset;   /* bytes used in it */
+    uint32_t tinycount;  /* sub-objects handed out from it */
+    uint16_t tinybounds; /* its sub-object boundaries, mirrored in the span's tinymeta */
+    _Atomic uint16_t *tinyboundsp; /* where they are mirrored */
+    ga_thread_counters ctr;
+    ga_mcache_class cls[GA_NUM_CENTRALS];
+    ga_pagecache pcache; /* pages for spans under 16 pages, no lock (spec 5.3) */
+    ga_span *spancache[GA_SPANCACHE_MAX];
+    unsigned nspancache;
+    struct ga_mcache *next, *prev; /* registry */
+} ga_mcache;
+
+extern __thread ga_mcache *_ga_tls_mcache __attribute__((tls_model("initial-exec")));
+
+ga_mcache *_ga_mcache_create(void); /* the calling thread's mcache, created on first use */
+void *_ga_mcache_alloc_slow(ga_mcache *c, unsigned ci); /* a block when the fast path fails */
+void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size, size_t align);
+void _ga_mcache_tiny_free(ga_mcache *c, ga_span *s, uintptr_t p);
+size_t _ga_mcache_tiny_usable(const ga_span *s, uintptr_t p);
+void _ga_mcache_release_half(ga_mcache *c, unsigned ci); /* free list over its cap */
+void _ga_mcache_flush(ga_mcache *c);
+/* Calls fn on every registered mcache with the registry lock held. */
+void _ga_mcache_foreach(void (*fn)(ga_mcache *c, void *ctx), void *ctx);
+void _ga_mcache_lock_registry(void);
+void _ga_mcache_unlock_registry(bool reinit);
+size_t _ga_mcache_count(void);
+void _ga_mcache_meta_stats(size_t *inuse, size_t *sys);
+
+/* ---- stats.c: heap statistics, MemStats (spec 11) ----
+ *
+ * Heap page counters are atomics updated by mheap.c; object counters are per thread
+ * (mcache) and merged here under the stats lock.
+ */
+#define GA_HEAP_COUNTERS(X)                                                                        \
+    X(heap_inuse, "bytes in in-use spans")                                                         \
+    X(heap_free, "bytes in free pages not released")                                               \
+    X(heap_released, "bytes in free pages released to the OS")
+
+typedef struct ga_heap_counters {
+#define GA_X(name, desc) _Atomic uint64_t name;
+    GA_HEAP_COUNTERS(GA_X)
+#undef GA_X
+} ga_heap_counters;
+
+extern ga_heap_counters _ga_heapstat;
+
+/* Adds the counters of c into the totals and zeroes them. */
+void _ga_stats_absorb(ga_mcache *c);
+void _ga_stats_lock(void);
+void _ga_stats_unlock(bool reinit);
 
 #endif /* GA_INTERNAL_H */

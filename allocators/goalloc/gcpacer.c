@@ -1,0 +1,123 @@
+/* gcpacer.c - when to collect: the heap goal, the trigger and the GC CPU limiter (spec 8).
+ * See gc.c for the overview of the collector.
+ *
+ * Pure arithmetic over a ga_pacer: no locks, no clocks of its own, no heap access, so the
+ * tests drive it with a simulated heap. The collector calls _ga_pacer_commit() at the end
+ * of every cycle, _ga_pacer_should_start() on span refills and large allocations, and
+ * _ga_limiter_* around its pauses.
+ *
+ * Where goalloc differs from Go: marking is stop-the-world, so no allocation happens while
+ * a cycle runs. Go places the trigger `runway` bytes before the goal so that concurrent
+ * marking ends at the goal; the runway is the allocation expected during marking, which is
+ * zero here, so the trigger sits at the top of Go's band: trigger = maxTrigger =
+ * M + (G - M) x 61/64 (or G - 4 MiB when that is higher), and the heap peaks there, just
+ * under the goal. Assists do not exist; the limiter instead delays a paced cycle while GC
+ * has used more than half the CPU over the bucket window, so a memory limit below the live
+ * heap slows the program (the heap overshoots) but never hangs it.
+ *
+ * Invariants after _ga_pacer_commit: heap_marked <= trigger <= heap_goal (when the goal is
+ * finite), heap_goal = min(gcpercent_goal, limit_goal).
+ */
+#include <stdint.h>
+
+#include "ga_internal.h"
+
+#define MIB ((uint64_t)1 << 20)
+#define HEAP_MINIMUM (4 * MIB)
+
+static uint64_t gcpercent_goal(const ga_pacer *p)
+{
+    if (p->gogc < 0) return UINT64_MAX;
+    uint64_t g = p->heap_marked + (p->heap_marked + p->roots_scan) * (uint64_t)p->gogc / 100;
+    uint64_t minimum = HEAP_MINIMUM * (uint64_t)p->gogc / 100;
+    return g < minimum ? minimum : g;
+}
+
+/* Spec 8.2: the heap the memory limit leaves room for, after non-heap memory, overage and a
+ * headroom of max(3%, 1 MiB); never below the marked heap. */
+static uint64_t limit_goal(const ga_pacer *p, const ga_pacer_inputs *in)
+{
+    if (p->mem_limit == INT64_MAX) return UINT64_MAX;
+    uint64_t limit = (uint64_t)p->mem_limit;
+    uint64_t used = in->heap_free + in->heap_alloc;
+    uint64_t non_heap = in->mapped_ready > used ? in->mapped_ready - used : 0;
+    uint64_t overage = in->mapped_ready > limit ? in->mapped_ready - limit : 0;
+    if (non_heap + overage >= limit) return p->heap_marked;
+    uint64_t goal = limit - (non_heap + overage);
+    uint64_t headroom = goal * 3 / 100 > MIB ? goal * 3 / 100 : MIB;
+    goal = goal > headroom ? goal - headroom : headroom;
+    return goal < p->heap_marked ? p->heap_marked : goal;
+}
+
+void _ga_pacer_init(ga_pacer *p, int64_t gogc, int64_t mem_limit)
+{
+    *p = (ga_pacer){.gogc = gogc, .mem_limit = mem_limit};
+    p->limiter_capacity_ns = 1e9; /* 1 s x GOMAXPROCS; scaled by nprocs in the update */
+    ga_pacer_inputs none = {0};
+    _ga_pacer_commit(p, &none);
+}
+
+void _ga_pacer_commit(ga_pacer *p, const ga_pacer_inputs *in)
+{
+    p->heap_marked = in->heap_marked;
+    p->roots_scan = in->roots_scan;
+    p->gcpercent_goal = gcpercent_goal(p);
+    p->limit_goal = limit_goal(p, in);
+    uint64_t g = p->gcpercent_goal < p->limit_goal ? p->gcpercent_goal : p->limit_goal;
+    p->heap_goal = g;
+    uint64_t m = p->heap_marked;
+    if (g == UINT64_MAX) {
+        p->trigger = UINT64_MAX;
+        return;
+    }
+    if (m >= g) {
+        p->trigger = g;
+        return;
+    }
+    uint64_t min_trigger = m + (g - m) * 45 / 64;
+    uint64_t max_trigger = m + (g - m) * 61 / 64;
+    if (g > HEAP_MINIMUM && g - HEAP_MINIMUM > max_trigger) max_trigger = g - HEAP_MINIMUM;
+    if (max_trigger < min_trigger) max_trigger = min_trigger;
+    /* Runway = allocation during marking = 0 with stop-the-world marking (see the top). */
+    p->trigger = max_trigger;
+}
+
+void _ga_pacer_set_gogc(ga_pacer *p, int64_t gogc, const ga_pacer_inputs *in)
+{
+    p->gogc = gogc;
+    _ga_pacer_commit(p, in);
+}
+
+void _ga_pacer_set_limit(ga_pacer *p, int64_t mem_limit, const ga_pacer_inputs *in)
+{
+    p->mem_limit = mem_limit;
+    _ga_pacer_commit(p, in);
+}
+
+bool _ga_pacer_should_start(const ga_pacer *p, uint64_t heap_live)
+{
+    return heap_live >= p->trigger && !p->limiting;
+}
+
+/* ---- GC CPU limiter (spec 8.6): a leaky bucket of GC-versus-mutator CPU time ---- */
+
+void _ga_limiter_update(ga_pacer *p, uint64_t now_ns, uint64_t gc_cpu_ns, unsigned nprocs)
+{
+    if (p->limiter_last_ns == 0) p->limiter_last_ns = now_ns;
+    if (now_ns < p->limiter_last_ns) return;
+    double window = (double)(now_ns - p->limiter_last_ns) * (nprocs ? nprocs : 1);
+    double gc = (double)gc_cpu_ns > window ? window : (double)gc_cpu_ns;
+    double mutator = window - gc;
+    p->limiter_fill_ns += gc - mutator;
+    if (p->limiter_fill_ns < 0) p->limiter_fill_ns = 0;
+    double cap = p->limiter_capacity_ns * (nprocs ? nprocs : 1);
+    /* Go clamps the bucket at its capacity, because its assists stop the moment the limiter
+     * engages. A stop-the-world cycle cannot stop halfway, so the time it overshoots is
+     * carried (up to one more capacity) and repaid by mutator time before the next paced
+     * cycle: that is what holds GC near half the CPU here. */
+    if (p->limiter_fill_ns > 2 * cap) p->limiter_fill_ns = 2 * cap;
+    bool full = p->limiter_fill_ns >= cap;
+    if (full && !p->limiting) p->limiter_enabled_count++;
+    p->limiting = full;
+    p->limiter_last_ns = now_ns;
+}
