@@ -1,0 +1,82 @@
+/* hn_run.h - cross-file declarations of the run side of the abench CLI (`hn_` names), grouped
+ * by the file that defines them: child processes (spawn.c), runners and their catalogue
+ * (runners.c), host facts (sysinfo.c) and result files (results_write.c). The results schema
+ * these files write is results/README.md.
+ */
+#ifndef HN_RUN_H
+#define HN_RUN_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <sys/resource.h>
+
+#include <jansson.h>
+
+/* ---- spawn.c: child processes ---- */
+
+typedef enum hn_proc_end {
+    HN_PROC_EXITED = 0,      /* exit_code is valid */
+    HN_PROC_SIGNALED = 1,    /* sig is valid */
+    HN_PROC_TIMEOUT = 2,     /* killed by us at the timeout */
+    HN_PROC_INTERRUPTED = 3, /* killed by us because *stop became non-zero */
+    HN_PROC_SPAWN_FAILED = 4,
+} hn_proc_end;
+
+typedef struct hn_proc_result {
+    hn_proc_end end;
+    int exit_code, sig;
+    struct rusage ru; /* from wait4 */
+    double wall_s;
+} hn_proc_result;
+
+/* Runs argv[0] (a path) in its own process group with stdout and stderr sent to out_path
+ * (NULL: /dev/null). After timeout_s (<= 0: none) the child gets SIGTERM, then SIGKILL after a
+ * one-second grace; the same when *stop becomes non-zero. Returns 0, or -1 when it could not
+ * start the child (r->end == HN_PROC_SPAWN_FAILED). */
+int hn_spawn(char *const argv[], const char *out_path, double timeout_s,
+             volatile sig_atomic_t *stop, hn_proc_result *r);
+
+/* Runs argv and collects its stdout (NUL-terminated, caller frees) and the last non-empty line
+ * of its stderr (in errline). Returns the exit code, or -1 when the child could not be started
+ * or died by a signal or timed out (errline says which). */
+int hn_capture(char *const argv[], double timeout_s, char **out, char *errline, size_t errlen);
+
+/* ---- runners.c: the runner executables beside abench ---- */
+
+/* The backends abench knows, NULL-terminated (test-only `null` excluded). */
+extern const char *const hn_known_backends[];
+/* bin/abench-runner-<name> into buf; 1 when it exists and is executable. */
+int hn_runner_path(const char *name, char *buf, size_t len);
+/* `--info` of a backend's runner as a JSON object, or NULL with the reason in err. */
+json_t *hn_runner_info(const char *name, char *err, size_t errlen);
+/* The workload catalogue (`--list-workloads`) from the first runner that exists among
+ * prefer[] (may be NULL) and then the known backends. NULL with the reason in err. */
+json_t *hn_workloads_load(const char *const *prefer, char *err, size_t errlen);
+/* The catalogue entry of workload `name`, or NULL. */
+json_t *hn_workload_find(json_t *catalogue, const char *name);
+/* Joins a JSON array of strings (caps) with '+' into buf ("-" when empty). */
+const char *hn_caps_text(json_t *caps, char *buf, size_t len);
+
+/* ---- sysinfo.c: what meta.json says about the machine and build ---- */
+
+/* Adds host, cpu_model, ncpu, kernel, thp, env, git_commit, git_dirty, compiler, build_type,
+ * build_flags, tool and tool_version to meta. */
+void hn_sysinfo_fill(json_t *meta);
+/* Short host name (for the default run folder name). */
+const char *hn_hostname(void);
+/* ISO 8601 UTC time of now into buf. */
+const char *hn_iso_now(char *buf, size_t len);
+
+/* ---- results_write.c: the files of results/README.md ---- */
+
+/* Writes path atomically (temporary file in the same folder, then rename). 0 or -1. */
+int hn_write_atomic(const char *path, const char *data, size_t len);
+/* meta.json, pretty-printed. */
+int hn_write_meta(const char *run_dir, json_t *meta);
+/* runs.jsonl and runs.csv from the rows (a JSON array of cell objects), both rewritten whole.
+ * 0 or -1. */
+int hn_write_runs(const char *run_dir, json_t *rows);
+/* mkdir -p. 0 or -1 (errno set). */
+int hn_mkdir_p(const char *dir);
+
+#endif /* HN_RUN_H */

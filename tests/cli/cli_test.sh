@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# cli_test.sh CASE ABENCH - integration tests of `abench run` / `abench list` on the null backend.
+#   errors     unknown backend/workload/flag/parameter and bad values: exit 2, one line naming it,
+#              nothing run or written
+#   list       backends and workloads listed; -v shows parameters with types and defaults
+#   faults     a crashing and a hanging cell are recorded (signal, timeout); the rest is kept
+#   interrupt  SIGINT mid-matrix: exit 130, finished cells kept, runs.jsonl parses
+#   schema     runs.jsonl and runs.csv agree; meta.json and cell files are complete
+#   refuse     a runner whose malloc check fails refuses to run (exit 3)
+set -u
+case_=$1 abench=$2
+bindir=$(dirname "$abench")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+fails=0 total=0
+check() { # check NAME COMMAND...
+  total=$((total + 1))
+  if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+# expect_usage NAME WORD ARGS... : exit 2, exactly one stderr line, naming WORD
+expect_usage() {
+  local name=$1 word=$2; shift 2
+  "$abench" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
+  check "$name: exit 2" "[ $rc -eq 2 ]"
+  check "$name: one line naming '$word'" "[ \$(wc -l <'$tmp/err') -eq 1 ] && grep -qF -- '$word' '$tmp/err'"
+}
+
+case $case_ in
+errors)
+  expect_usage "unknown command" frobnicate frobnicate
+  expect_usage "unknown backend" nosuchalloc run --alloc nosuchalloc --workload churn
+  expect_usage "unknown workload" nosuchwork run --alloc null --workload churn,nosuchwork
+  expect_usage "unknown flag" --frobnicate run --alloc null --workload churn --frobnicate 1
+  expect_usage "unknown parameter" nosuchparam run --alloc null --workload churn --param nosuchparam=3
+  expect_usage "bad parameter value" slots run --alloc null --workload churn --param slots=0
+  expect_usage "bad enum value" dist run --alloc null --workload churn --param dist=zipf
+  expect_usage "bad size suffix" max run --alloc null --workload churn --param max=12XB
+  expect_usage "bad threads" --threads run --alloc null --workload churn --threads 0
+  expect_usage "no workload" workload run --alloc null
+  check "nothing was written" "[ ! -e results ]"
+  "$bindir/abench-runner-null" --workload churn --param slots=abc 2>"$tmp/err"; rc=$?
+  check "runner: bad value exits 2 naming the parameter" "[ $rc -eq 2 ] && grep -q slots '$tmp/err'"
+  "$bindir/abench-runner-null" --workload churn --bogus 2>"$tmp/err"; rc=$?
+  check "runner: unknown flag exits 2" "[ $rc -eq 2 ] && grep -q -- --bogus '$tmp/err'"
+  ;;
+list)
+  "$abench" list --all >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "list exits 0" "[ $rc -eq 0 ]"
+  check "list names sys with its glibc version" "grep -qE '^  sys +glibc' '$tmp/out'"
+  check "list names the null backend (--all)" "grep -qE '^  null ' '$tmp/out'"
+  check "list shows churn with a summary" "grep -qE '^  churn +[a-z]' '$tmp/out'"
+  check "list --all shows test-only workloads" "grep -q test-crash '$tmp/out'"
+  "$abench" list >"$tmp/out2"
+  check "plain list hides test-only workloads" "! grep -q test-crash '$tmp/out2'"
+  "$abench" list -v churn >"$tmp/out"; rc=$?
+  check "list -v churn shows typed parameters with defaults" \
+    "[ $rc -eq 0 ] && grep -qE 'slots +int +default 4096' '$tmp/out' && grep -qE 'dist +enum' '$tmp/out'"
+  expect_usage "list of an unknown workload" nosuchwork list nosuchwork
+  ;;
+faults)
+  start=$(date +%s)
+  "$abench" run --alloc null --workload churn,test-crash,test-hang --param ops=2000 --reps 1 \
+    --timeout 2 --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "a failed cell makes the exit code 1" "[ $rc -eq 1 ]"
+  check "the hang was cut at its timeout" "[ \$(( \$(date +%s) - start )) -lt 30 ]"
+  check "every cell recorded with its fate" "python3 - '$tmp/run' <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1] + '/runs.jsonl')]
+by = {r['workload']: r for r in rows}
+assert len(rows) == 3, rows
+assert by['churn']['status'] == 'ok' and by['churn']['ops'] == 2000
+assert by['test-crash']['status'] == 'crash' and by['test-crash']['signal'] == 11
+assert 'signal 11' in by['test-crash']['error']
+assert by['test-hang']['status'] == 'timeout' and 'timeout' in by['test-hang']['error']
+assert 'signal' not in by['test-hang'] and 'ns_per_op' not in by['test-hang']
+PY"
+  check "the summary names the failures" "grep -q crash '$tmp/out' && grep -q timeout '$tmp/out'"
+  ;;
+interrupt)
+  "$abench" run --alloc null --workload churn,test-hang --param ops=2000 --reps 1 --timeout 60 \
+    --out "$tmp/run" >"$tmp/out" 2>"$tmp/err" &
+  pid=$!
+  for _ in $(seq 200); do # wait (at most 20 s) for the first cell to be written
+    [ -s "$tmp/run/runs.jsonl" ] && break
+    sleep 0.1
+  done
+  sleep 0.5 # the hang cell is now running
+  kill -INT $pid
+  wait $pid; rc=$?
+  check "interrupted run exits 130" "[ $rc -eq 130 ]"
+  check "finished cells kept, the interrupted one not recorded" "python3 - '$tmp/run' <<'PY'
+import json, sys, csv
+d = sys.argv[1]
+rows = [json.loads(l) for l in open(d + '/runs.jsonl')]
+assert [r['workload'] for r in rows] == ['churn'] and rows[0]['status'] == 'ok', rows
+assert len(list(csv.DictReader(open(d + '/runs.csv')))) == 1
+m = json.load(open(d + '/meta.json'))
+assert m['interrupted'] is True and m['cells_finished'] == 1 and m['finished']
+PY"
+  check "the hung runner was killed" "! pgrep -f '$tmp/run/cells' >/dev/null"
+  check "the message says what was kept" "grep -q interrupted '$tmp/err'"
+  ;;
+schema)
+  "$abench" run --alloc null,sys --workload churn --threads 1,2 --reps 2 --param ops=3000 \
+    --param dist=uniform,fixed --label schema --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "run exits 0" "[ $rc -eq 0 ]"
+  check "runs.jsonl and runs.csv agree; meta and cells complete" "python3 - '$tmp/run' <<'PY'
+import json, sys, csv, os, math
+d = sys.argv[1]
+rows = [json.loads(l) for l in open(d + '/runs.jsonl')]
+crows = list(csv.DictReader(open(d + '/runs.csv')))
+assert len(rows) == len(crows) == 16, (len(rows), len(crows))
+def flat(r):
+    out = {}
+    for k, v in r.items():
+        if k == 'params': out[k] = ';'.join(f'{a}={b}' for a, b in v.items())
+        elif k == 'gc': out.update({f'gc_{a}': b for a, b in v.items()})
+        elif k == 'lat':
+            for op, s in v.items(): out.update({f'lat_{op}_{a}': b for a, b in s.items()})
+        elif not isinstance(v, (dict, list)): out[k] = v
+    return out
+for r, c in zip(rows, crows):
+    f = flat(r)
+    for col, text in c.items():
+        v = f.get(col)
+        if v is None: assert text == '', (col, text); continue
+        if isinstance(v, bool): assert text == str(v).lower(); continue
+        if isinstance(v, (int, float)): assert math.isclose(float(text), v, rel_tol=1e-9), (col, text, v); continue
+        assert text == str(v), (col, text, v)
+    for col in ('alloc','workload','threads','rep','wall_s','ops','ns_per_op','peak_rss_bytes'):
+        assert col in c and c[col] != '', col
+    assert r['status'] == 'ok' and r['schema'] == 1
+    assert math.isclose(r['ns_per_op'], r['wall_s'] * 1e9 * r['threads'] / r['ops'], rel_tol=1e-6)
+    assert r['ops'] == 3000 * r['threads']
+    cd = os.path.join(d, 'cells', r['cell_id'])
+    for f_ in ('result.json', 'timeline.csv', 'events.csv', 'lat_malloc.hgrm', 'stderr.txt'):
+        assert os.path.exists(os.path.join(cd, f_)), (cd, f_)
+    assert open(os.path.join(cd, 'timeline.csv')).readline().startswith('t_s,rss_bytes,live_bytes')
+assert len({r['cell_id'] for r in rows}) == 16
+# interleaved: allocators alternate cell by cell
+assert [r['alloc'] for r in rows[:4]] == ['null', 'sys', 'null', 'sys']
+assert [r['rep'] for r in rows] == [0] * 8 + [1] * 8
+m = json.load(open(d + '/meta.json'))
+for k in ('schema','tool','command','started','finished','compiler','build_type','host','cpu_model',
+          'ncpu','kernel','env','allocators','timer','matrix'):
+    assert k in m, k
+assert set(m['allocators']) == {'null', 'sys'} and m['timer']['ticks_per_ns'] > 0
+assert m['matrix']['reps'] == 2 and m['matrix']['cells'] == 16 and m['interrupted'] is False
+PY"
+  check "summary table has one line per alloc x variant x threads" \
+    "[ \$(grep -cE '^churn ' '$tmp/out') -eq 8 ]"
+  ;;
+refuse)
+  ABENCH_TEST_FAIL_MALLOC_CHECK=1 "$bindir/abench-runner-null" --workload churn --param ops=100 \
+    --out "$tmp/cell" 2>"$tmp/err"; rc=$?
+  check "runner refuses with exit 3" "[ $rc -eq 3 ] && grep -q 'refusing to run' '$tmp/err'"
+  check "nothing measured" "[ ! -e '$tmp/cell/result.json' ]"
+  info=$(ABENCH_TEST_FAIL_MALLOC_CHECK=1 "$bindir/abench-runner-null" --info)
+  check "--info reports the failed check" "echo '$info' | grep -q 'test hook'"
+  ABENCH_TEST_FAIL_MALLOC_CHECK=1 "$abench" run --alloc null --workload churn --param ops=100 \
+    --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "abench run stops before running (exit 2) and says why" \
+    "[ $rc -eq 2 ] && grep -q 'refusing to run' '$tmp/err' && [ ! -e '$tmp/run/runs.jsonl' ]"
+  ;;
+*) echo "cli_test.sh: unknown case '$case_'" >&2; exit 2 ;;
+esac
+echo "cli $case_: $((total - fails)) of $total checks passed"
+[ $fails -eq 0 ]
