@@ -163,6 +163,8 @@ static ga_psum merge(const ga_psum *child, unsigned log_child_pages)
     return _ga_psum_pack(start, max, end);
 }
 
+static bool range_is_valid(ga_pagealloc *pa, uintptr_t base, uintptr_t limit);
+
 void _ga_pagealloc_update(ga_pagealloc *pa, uintptr_t base, size_t npages, bool contig, bool alloc)
 {
     uintptr_t last = base + (npages - 1) * GA_PAGE_SIZE;
@@ -192,6 +194,7 @@ void _ga_pagealloc_update(ga_pagealloc *pa, uintptr_t base, size_t npages, bool 
         }
         if (!changed) break;
     }
+    ga_assert_expensive(range_is_valid(pa, base, last + 1));
 }
 
 /* ---- Grown ranges (in_use) ---- */
@@ -511,28 +514,37 @@ static bool chunk_is_valid(ga_pagealloc *pa, size_t ci)
     return true;
 }
 
-bool _ga_pagealloc_is_valid(ga_pagealloc *pa)
+/* The chunks of [base, limit) and every summary above them; the search-address invariant. */
+static bool range_is_valid(ga_pagealloc *pa, uintptr_t base, uintptr_t limit)
 {
     if (pa->search_addr != GA_PA_END_ADDR &&
         next_grown_addr(pa, pa->search_addr) != pa->search_addr)
         return INVALID("pagealloc: search address %#lx is not in grown memory",
                        (unsigned long)pa->search_addr);
-    for (size_t r = 0; r < pa->n_in_use; r++) {
-        ga_addr_range g = pa->in_use[r];
-        if (r > 0 && pa->in_use[r - 1].limit >= g.base)
-            return INVALID("pagealloc: grown ranges %zu and %zu overlap or touch", r - 1, r);
-        for (size_t ci = g.base >> GA_PA_CHUNK_SHIFT; ci < g.limit >> GA_PA_CHUNK_SHIFT; ci++)
-            if (!chunk_is_valid(pa, ci)) return false;
-        for (int l = GA_PA_LEVELS - 2; l >= 0; l--) {
-            unsigned shift = _ga_pa_level_shift(l);
-            for (size_t p = g.base >> shift; p <= (g.limit - 1) >> shift; p++) {
-                ga_psum s = merge(&pa->summary[l + 1][p << _ga_pa_level_bits(l + 1)],
-                                  _ga_pa_level_log_pages(l + 1));
-                if (s != pa->summary[l][p])
-                    return INVALID("pagealloc: level %d entry %zu is %#llx, children say %#llx", l,
-                                   p, (unsigned long long)pa->summary[l][p], (unsigned long long)s);
-            }
+    for (size_t ci = base >> GA_PA_CHUNK_SHIFT; ci <= (limit - 1) >> GA_PA_CHUNK_SHIFT; ci++)
+        if (!chunk_is_valid(pa, ci)) return false;
+    for (int l = GA_PA_LEVELS - 2; l >= 0; l--) {
+        unsigned shift = _ga_pa_level_shift(l);
+        for (size_t p = base >> shift; p <= (limit - 1) >> shift; p++) {
+            ga_psum s = merge(&pa->summary[l + 1][p << _ga_pa_level_bits(l + 1)],
+                              _ga_pa_level_log_pages(l + 1));
+            if (s != pa->summary[l][p])
+                return INVALID("pagealloc: level %d entry %zu is %#llx, children say %#llx", l, p,
+                               (unsigned long long)pa->summary[l][p], (unsigned long long)s);
         }
+    }
+    return true;
+}
+
+bool _ga_pagealloc_is_valid(ga_pagealloc *pa)
+{
+    if (pa->n_in_use == 0 && pa->search_addr != GA_PA_END_ADDR)
+        return INVALID("pagealloc: search address %#lx with nothing grown",
+                       (unsigned long)pa->search_addr);
+    for (size_t r = 0; r < pa->n_in_use; r++) {
+        if (r > 0 && pa->in_use[r - 1].limit >= pa->in_use[r].base)
+            return INVALID("pagealloc: grown ranges %zu and %zu overlap or touch", r - 1, r);
+        if (!range_is_valid(pa, pa->in_use[r].base, pa->in_use[r].limit)) return false;
     }
     return true;
 }
@@ -543,6 +555,7 @@ void _ga_pagealloc_set_range_for_test(ga_pagealloc *pa, uintptr_t base, size_t n
                                       bool scav)
 {
     uintptr_t limit = base + npages * GA_PAGE_SIZE;
+    if (!alloc && base < pa->search_addr) pa->search_addr = base;
     for (uintptr_t a = base; a < limit;) {
         size_t ci = a >> GA_PA_CHUNK_SHIFT;
         uintptr_t cend = _ga_pa_chunk_base(ci + 1) < limit ? _ga_pa_chunk_base(ci + 1) : limit;
@@ -556,5 +569,4 @@ void _ga_pagealloc_set_range_for_test(ga_pagealloc *pa, uintptr_t base, size_t n
         _ga_pagealloc_update(pa, a, n, false, alloc);
         a = cend;
     }
-    if (!alloc && base < pa->search_addr) pa->search_addr = base;
 }

@@ -74,8 +74,8 @@ void _ga_pagecache_flush(ga_pagecache *c, ga_pagealloc *pa)
         ch->scav[w] |= c->scav & c->cache;
         _ga_pchunk_account(pa, ch, -__builtin_popcountll(c->cache));
         if (c->cache & ~c->scav) _ga_pchunk_note_free(pa, ch, ci);
-        _ga_pagealloc_update(pa, c->base, 64, false, false);
         if (c->base < pa->search_addr) pa->search_addr = c->base;
+        _ga_pagealloc_update(pa, c->base, 64, false, false);
     }
     *c = (ga_pagecache){0, 0, 0};
 }
