@@ -385,6 +385,26 @@ static void test_grow_then_alloc(void **state)
     _ga_pagealloc_destroy(pa);
 }
 
+/* Regression (Go #40191): a new search address derived from a coarse summary entry that
+ * starts in ungrown memory must be moved up to grown memory. Chunk 0x1005 sits 5 chunks into
+ * a root entry whose start is not grown; its one free page is too small for 2 pages, so the
+ * hint comes from that entry's base while the run is found far away. */
+static void test_search_addr_never_in_a_gap(void **state)
+{
+    (void)state;
+    static const size_t chunks[] = CH(0, 0x1005, (1 << 20) + 3);
+    ga_pagealloc *pa =
+        pa_build(chunks, (prange[]){{0, 0, 512}, {0x1005, 0, 511}, END_RANGES}, NULL);
+    pa->search_addr = pg_addr(0, 0); /* stale but legal */
+    assert_int_equal(_ga_pagealloc_alloc(pa, 2, NULL), pg_addr((1 << 20) + 3, 0));
+    assert_int_equal(pa->search_addr, pg_addr(0x1005, 0));
+    assert_true(_ga_pagealloc_is_valid(pa));
+    assert_int_equal(_ga_pagealloc_alloc(pa, 1, NULL), pg_addr(0x1005, 511));
+    assert_int_equal(_ga_pagealloc_alloc(pa, 1, NULL), pg_addr((1 << 20) + 3, 2));
+    assert_true(_ga_pagealloc_is_valid(pa));
+    _ga_pagealloc_destroy(pa);
+}
+
 /* Many instances: destroy must give back everything (address space included). */
 static void test_many_instances(void **state)
 {
@@ -625,12 +645,19 @@ static void test_tree_vs_brute_force(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alloc_cases),    cmocka_unit_test(test_exhaust),
-        cmocka_unit_test(test_free_cases),     cmocka_unit_test(test_alloc_free_round_trip),
-        cmocka_unit_test(test_grow_ranges),    cmocka_unit_test(test_grow_then_alloc),
-        cmocka_unit_test(test_many_instances), cmocka_unit_test(test_psum_packing),
-        cmocka_unit_test(test_summarize),      cmocka_unit_test(test_find_bit_range64),
-        cmocka_unit_test(test_chunk_find),     cmocka_unit_test(test_tree_vs_brute_force),
+        cmocka_unit_test(test_alloc_cases),
+        cmocka_unit_test(test_exhaust),
+        cmocka_unit_test(test_free_cases),
+        cmocka_unit_test(test_alloc_free_round_trip),
+        cmocka_unit_test(test_grow_ranges),
+        cmocka_unit_test(test_grow_then_alloc),
+        cmocka_unit_test(test_search_addr_never_in_a_gap),
+        cmocka_unit_test(test_many_instances),
+        cmocka_unit_test(test_psum_packing),
+        cmocka_unit_test(test_summarize),
+        cmocka_unit_test(test_find_bit_range64),
+        cmocka_unit_test(test_chunk_find),
+        cmocka_unit_test(test_tree_vs_brute_force),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
