@@ -1,0 +1,194 @@
+/* mcentral.c - one central span list per span class (spec 4), plus one for the tiny blocks.
+ * See malloc.c for the overview.
+ *
+ * Go keeps lock-free span sets; goalloc keeps doubly linked lists under one mutex per
+ * mcentral. The lock is taken once per span handed to or taken back from a thread and once
+ * per batch of explicit frees (mcache.c frees in batches), which does not show in the
+ * profiles yet; lock-free sets are not worth their complexity at this point. The sets are
+ * partial/full x swept/unswept as in Go; in manual mode nothing is ever unswept, so index
+ * SWEPT is the only one used until the GC (issue 5) brings sweepgen rotation.
+ *
+ * Invariants (checked by _ga_mcentral_is_valid() at debug level 3): every span on a list is
+ * in use, of this index, owned by nobody (remote == GA_REMOTE_UNOWNED), with 0 < nalloc, and
+ * nalloc < nelems exactly when it is on a partial list; s->list names the list holding it.
+ * A span with no allocated slot and no owner goes back to the heap at once.
+ */
+#include <pthread.h>
+
+#include "ga_internal.h"
+
+#define SWEPT 0 /* sweepgen/2 % 2 with sweepgen fixed at 0 in manual mode */
+
+typedef struct ga_spanlist {
+    ga_span *first;
+    size_t n;
+} ga_spanlist;
+
+typedef struct mcentral {
+    pthread_mutex_t lock;
+    ga_spanlist partial[2]; /* [swept, unswept] spans with a free slot */
+    ga_spanlist full[2];    /* [swept, unswept] spans without one */
+} __attribute__((aligned(64))) mcentral;
+
+static mcentral central[GA_NUM_CENTRALS];
+
+void _ga_mcentral_init(void)
+{
+    for (unsigned i = 0; i < GA_NUM_CENTRALS; i++)
+        pthread_mutex_init(&central[i].lock, NULL);
+}
+
+/* ---- Span lists ---- */
+
+static void list_push(ga_spanlist *l, ga_span *s)
+{
+    s->prev = NULL;
+    s->next = l->first;
+    if (l->first) l->first->prev = s;
+    l->first = s;
+    s->list = l;
+    l->n++;
+}
+
+static void list_remove(ga_span *s)
+{
+    ga_spanlist *l = s->list;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        l->first = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    s->list = NULL;
+    l->n--;
+}
+
+/* Files an unowned span after its slot counts changed; frees it when empty. Lock held. */
+static void refile(mcentral *m, ga_span *s)
+{
+    if (s->nalloc == 0) {
+        if (s->list) list_remove(s);
+        _ga_mheap_free_span(s);
+        return;
+    }
+    ga_spanlist *want = s->nalloc < s->nelems ? &m->partial[SWEPT] : &m->full[SWEPT];
+    if (s->list == want) return;
+    if (s->list) list_remove(s);
+    list_push(want, s);
+}
+
+/* ---- Caching spans (spec 4: cacheSpan / uncacheSpan / grow) ---- */
+
+ga_span *_ga_mcentral_cache_span(ga_mcache *c, unsigned ci)
+{
+    mcentral *m = &central[ci];
+    pthread_mutex_lock(&m->lock);
+    ga_span *s = m->partial[SWEPT].first;
+    if (s) {
+        list_remove(s);
+        atomic_store_explicit(&s->remote, 0, memory_order_relaxed);
+        atomic_store_explicit(&s->owner, c, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&m->lock);
+    if (s) {
+        _ga_span_reset_cursor(s);
+        return s;
+    }
+    unsigned npages = ci == GA_TINY_CENTRAL ? _ga_class_to_npages[GA_TINY_SPAN_CLASS >> 1]
+                                            : _ga_class_to_npages[ci >> 1];
+    return _ga_mheap_alloc(c, npages, ci); /* grow */
+}
+
+void _ga_mcentral_uncache_span(ga_span *s)
+{
+    mcentral *m = &central[s->ci];
+    pthread_mutex_lock(&m->lock);
+    _ga_span_drain_remote(s, GA_REMOTE_UNOWNED);
+    _ga_span_materialize(s);
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    ga_assert_expensive(_ga_span_is_valid(s));
+    refile(m, s);
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- Explicit free of a batch ---- */
+
+void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
+{
+    mcentral *m = &central[ci];
+    pthread_mutex_lock(&m->lock);
+    while (list) {
+        uintptr_t p = (uintptr_t)list;
+        list = *(void **)list;
+        ga_span *s = _ga_span_of(p);
+        ga_assert_internal(s != NULL && s->ci == ci);
+        if (atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
+            _ga_span_free_object(s, p); /* our own span: stays cached even when empty */
+            continue;
+        }
+        /* Unowned spans cannot become owned while we hold the lock; owned ones get the
+         * block on their remote list, drained by the owner or when it gives the span back. */
+        uintptr_t h = atomic_load_explicit(&s->remote, memory_order_acquire);
+        for (;;) {
+            if (h == GA_REMOTE_UNOWNED) {
+                if (_ga_span_free_object(s, p)) refile(m, s);
+                break;
+            }
+            *(uintptr_t *)p = h;
+            if (atomic_compare_exchange_weak_explicit(&s->remote, &h, p, memory_order_release,
+                                                      memory_order_acquire))
+                break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* ---- Checks, counts, fork ---- */
+
+static bool list_is_valid(const ga_spanlist *l, unsigned ci, bool full)
+{
+    size_t n = 0;
+    for (const ga_span *s = l->first; s; s = s->next, n++) {
+        if (s->list != l || s->ci != ci || !_ga_span_is_valid(s)) return false;
+        if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL) return false;
+        if (s->nalloc == 0 || (s->nalloc == s->nelems) != full) return false;
+        if (s->next && s->next->prev != s) return false;
+    }
+    return n == l->n;
+}
+
+bool _ga_mcentral_is_valid(unsigned ci)
+{
+    mcentral *m = &central[ci];
+    pthread_mutex_lock(&m->lock);
+    bool ok = list_is_valid(&m->partial[SWEPT], ci, false) &&
+              list_is_valid(&m->full[SWEPT], ci, true) && m->partial[!SWEPT].n == 0 &&
+              m->full[!SWEPT].n == 0;
+    pthread_mutex_unlock(&m->lock);
+    return ok;
+}
+
+size_t _ga_mcentral_count(unsigned ci, bool full)
+{
+    mcentral *m = &central[ci];
+    pthread_mutex_lock(&m->lock);
+    size_t n = full ? m->full[SWEPT].n : m->partial[SWEPT].n;
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+
+void _ga_mcentral_lock_all(void)
+{
+    for (unsigned i = 0; i < GA_NUM_CENTRALS; i++)
+        pthread_mutex_lock(&central[i].lock);
+}
+
+void _ga_mcentral_unlock_all(bool reinit)
+{
+    for (unsigned i = 0; i < GA_NUM_CENTRALS; i++) {
+        if (reinit)
+            pthread_mutex_init(&central[i].lock, NULL);
+        else
+            pthread_mutex_unlock(&central[i].lock);
+    }
+}

@@ -1,0 +1,89 @@
+/* test_fresh.c - fresh heap memory is not zeroed again (spec 5.5): a 64 MiB calloc on a fresh
+ * heap leaves its pages untouched (mincore), and reused memory is zeroed (needzero). Runs in
+ * its own process so that the heap is fresh when the first test starts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "ga_internal.h"
+
+#define BIG ((size_t)64 << 20)
+
+static size_t resident_pages(void *p, size_t size)
+{
+    size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+    size_t n = (size + ps - 1) / ps;
+    unsigned char *vec = calloc(n, 1); /* libc's: goalloc is not the process malloc here */
+    assert_non_null(vec);
+    assert_int_equal(mincore(p, size, vec), 0);
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++)
+        r += vec[i] & 1;
+    free(vec);
+    return r;
+}
+
+static void test_calloc_fresh_untouched(void **state)
+{
+    (void)state;
+    unsigned char *p = ga_calloc(1, BIG);
+    assert_non_null(p);
+    assert_int_equal((uintptr_t)p % GA_PAGE_SIZE, 0);
+    assert_true(ga_usable_size(p) >= BIG);
+    assert_int_equal(resident_pages(p, BIG), 0);
+    ga_memstats ms;
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    assert_true(ms.HeapInuse >= BIG);
+    assert_true(ms.HeapAlloc >= BIG);
+    /* Now write a pattern and give it back: the next calloc over these pages must zero them. */
+    memset(p, 0xa5, BIG);
+    ga_free(p);
+    unsigned char *q = ga_calloc(BIG, 1);
+    assert_non_null(q);
+    for (size_t i = 0; i < BIG; i += 4093)
+        assert_int_equal(q[i], 0);
+    assert_int_equal(q[BIG - 1], 0);
+    ga_free(q);
+    assert_true(_ga_mheap_is_valid());
+}
+
+static void test_small_calloc_reuse_zeroed(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    static unsigned char *v[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = ga_calloc(1, 200);
+        assert_non_null(v[i]);
+        for (int k = 0; k < 200; k++)
+            assert_int_equal(v[i][k], 0);
+        memset(v[i], 0xff, 200);
+    }
+    for (int i = 0; i < N; i++)
+        ga_free(v[i]);
+    ga_thread_flush();
+    for (int i = 0; i < N; i++) {
+        v[i] = ga_calloc(200, 1);
+        for (int k = 0; k < 200; k++)
+            assert_int_equal(v[i][k], 0);
+    }
+    for (int i = 0; i < N; i++)
+        ga_free(v[i]);
+    ga_thread_flush();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_calloc_fresh_untouched),
+        cmocka_unit_test(test_small_calloc_reuse_zeroed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
