@@ -210,6 +210,10 @@ typedef void (*ga_release_fn)(void *arg, uintptr_t base, size_t bytes);
  * run covers. Sets their scavenged bits; returns the bytes released (less when none are left). */
 size_t _ga_pagealloc_scavenge(ga_pagealloc *pa, size_t nbytes, bool force, ga_release_fn release,
                               void *arg);
+/* The usual release: arg is the caller's pthread_mutex_t * (held on entry; may be NULL). It
+ * is dropped around _ga_os_unused(base, bytes) and retaken, as Go releases outside the heap
+ * lock. The caller then moves the returned bytes from heap_free to heap_released. */
+void _ga_scavenge_release_os(void *arg, uintptr_t base, size_t bytes);
 /* Starts a new scavenge generation (Go: each GC's mark termination). */
 void _ga_pagealloc_next_gen(ga_pagealloc *pa);
 /* Walks the bitmaps: bytes of free pages whose scavenged bit is set (tests and checks). */

@@ -12,6 +12,8 @@
  *   - cursors only move down while searching; frees raise the forced cursor at once and the
  *     background cursor at the next generation (free_hwm), as Go's two search addresses do.
  */
+#include <pthread.h>
+
 #include "ga_pagealloc.h"
 
 /* ---- Scavenge index ---- */
@@ -92,7 +94,8 @@ size_t _ga_pagealloc_scavenge(ga_pagealloc *pa, size_t nbytes, bool force, ga_re
         ga_pchunk *c = _ga_pa_chunk(pa, ci);
         size_t lo, n = 0;
         if (!(c->flags & GA_PCHUNK_SCAV_EMPTY) && (force || !chunk_is_dense(pa, c))) {
-            size_t want = (nbytes - released + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
+            size_t left = nbytes - released; /* nbytes may be SIZE_MAX: round up safely */
+            size_t want = left / GA_PAGE_SIZE + (left % GA_PAGE_SIZE != 0);
             n = find_candidate(c, want, &lo);
             if (n == 0) c->flags |= GA_PCHUNK_SCAV_EMPTY;
         }
@@ -109,6 +112,14 @@ size_t _ga_pagealloc_scavenge(ga_pagealloc *pa, size_t nbytes, bool force, ga_re
         released += n * GA_PAGE_SIZE;
     }
     return released;
+}
+
+void _ga_scavenge_release_os(void *arg, uintptr_t base, size_t bytes)
+{
+    pthread_mutex_t *lock = arg;
+    if (lock) pthread_mutex_unlock(lock);
+    _ga_os_unused((void *)base, bytes);
+    if (lock) pthread_mutex_lock(lock);
 }
 
 size_t _ga_pagealloc_scavenged_bytes(ga_pagealloc *pa)

@@ -3,6 +3,10 @@
  * generation) unless forced, exact scavenged bits, and released bytes counted once when the
  * pages are allocated again. Expected runs were worked out by hand from the bitmaps.
  */
+#include <errno.h>
+#include <pthread.h>
+#include <sys/mman.h>
+
 #include "pa_testutil.h"
 
 #define CH(...)                                                                                    \
@@ -173,6 +177,51 @@ static void test_released_bytes_counted_once(void **state)
     _ga_pagealloc_destroy(r.pa);
 }
 
+/* Resident 4 KiB pages in [p, p + size), from mincore. */
+static size_t resident_pages(void *p, size_t size)
+{
+    static unsigned char vec[2 * GA_CHUNK_SIZE / 4096];
+    assert_true(size / 4096 <= sizeof vec);
+    assert_int_equal(mincore(p, size, vec), 0);
+    size_t n = 0;
+    for (size_t i = 0; i < size / 4096; i++)
+        n += vec[i] & 1;
+    return n;
+}
+
+/* Real memory: everything free is released with madvise, the caller's lock is held again
+ * afterwards, and in-use pages stay resident. */
+static void test_release_to_os(void **state)
+{
+    (void)state;
+    size_t size = 2 * GA_CHUNK_SIZE, freed = 612 * PG;
+    char *mem = _ga_os_reserve(size, GA_CHUNK_SIZE, NULL);
+    assert_non_null(mem);
+    assert_int_equal(_ga_os_commit(mem, size), 0);
+    ga_pagealloc *pa = _ga_pagealloc_new();
+    _ga_pagealloc_grow(pa, (uintptr_t)mem, size);
+    size_t scav;
+    assert_int_equal(_ga_pagealloc_alloc(pa, 1024, &scav), (uintptr_t)mem);
+    assert_int_equal(scav, size);
+    memset(mem, 1, size);
+    assert_int_equal(resident_pages(mem, size), size / 4096);
+    _ga_pagealloc_free(pa, (uintptr_t)mem, freed / PG);
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
+    size_t got = _ga_pagealloc_scavenge(pa, SIZE_MAX, true, _ga_scavenge_release_os, &lock);
+    assert_int_equal(pthread_mutex_trylock(&lock), EBUSY);
+    pthread_mutex_unlock(&lock);
+    assert_int_equal(got, freed);
+    assert_int_equal(_ga_pagealloc_scavenged_bytes(pa), freed);
+    assert_int_equal(resident_pages(mem, freed), 0);
+    assert_int_equal(resident_pages(mem + freed, size - freed), (size - freed) / 4096);
+    if (_ga_os_released_pages_are_zero()) assert_int_equal(mem[0], 0);
+    assert_int_equal(mem[freed], 1);
+    assert_true(_ga_pagealloc_is_valid(pa));
+    _ga_pagealloc_destroy(pa);
+    _ga_os_release(mem, size);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_dense_chunks_skipped_unless_forced),
         cmocka_unit_test(test_dense_in_previous_generation),
         cmocka_unit_test(test_released_bytes_counted_once),
+        cmocka_unit_test(test_release_to_os),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
