@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""test_report.py ABENCH FIXTURE WORKDIR - `abench report` on a copy of the fixture run
+folder (gen_fixture.py): every expected chart exists as .gp/.dat/.svg/.png, each SVG (parsed as
+XML) carries its title and its series names, report.md links every chart, report.html inlines
+every SVG and loads nothing external, the raw results are untouched, and `gnuplot <chart>.gp`
+in plots/ redraws a chart. Also the error paths: bad baseline, missing folder, corrupt rows."""
+import hashlib, os, re, shutil, subprocess, sys
+import xml.etree.ElementTree as ET
+
+AB, FIX, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
+SVGNS = "{http://www.w3.org/2000/svg}"
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+
+
+def svg_texts(path):
+    root = ET.parse(path).getroot()
+    return ["".join(t.itertext()).strip() for t in root.iter(SVGNS + "text")]
+
+
+def digest(d):
+    h = hashlib.sha256()
+    for base, _, files in sorted(os.walk(d)):
+        if os.path.basename(base) == "plots" or "/plots" in base:
+            continue
+        for f in sorted(files):
+            if f.startswith("report."):
+                continue
+            p = os.path.join(base, f)
+            h.update(p[len(d):].encode())
+            h.update(open(p, "rb").read())
+    return h.hexdigest()
+
+
+run = os.path.join(WORK, "run1")
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+shutil.copytree(FIX, run)
+before = digest(run)
+p = subprocess.run([AB, "report", run], capture_output=True, text=True)
+check(p.returncode == 0, "abench report exits 0 (got %d: %s)" % (p.returncode, p.stderr.strip()))
+check(digest(run) == before, "raw results are not rewritten")
+
+ALLOCS = ["sys", "jemalloc", "goalloc"]
+EXPECT = {  # chart -> (title, series names)
+    "frag_churn": ("Fragmentation: churn - resident and live memory (rep 0, 1 thread)",
+                   [a + " resident" for a in ALLOCS] + [a + " live" for a in ALLOCS]),
+    "frag_burst-gc": ("Fragmentation: burst-gc - resident and live memory (rep 0, 1 thread)",
+                      ["sys resident", "goalloc live"]),
+    "latency_churn_malloc": ("Latency: churn, malloc (percentile distribution, 1 thread)", ALLOCS),
+    "latency_churn_free": ("Latency: churn, free (percentile distribution, 1 thread)", ALLOCS),
+    "throughput_churn": ("Throughput vs threads: churn (median, min..max bars)", ALLOCS),
+    "throughput_burst-gc": ("Throughput vs threads: burst-gc (median, min..max bars)", ALLOCS),
+    "relative_time": ("Relative time per operation per workload against sys (median; bars show "
+                      "min..max; lower is better)", ALLOCS),
+    "boxplot_time": ("Spread over repetitions: time per operation relative to the "
+                     "cross-allocator mean (box plots)", ALLOCS),
+    "gc_burst-gc_goalloc": ("GC timeline: goalloc on burst-gc (heap, goal, limit, pauses; rep 0)",
+                            ["heap", "heap goal", "memory limit", "GC pause"]),
+}
+plots = os.path.join(run, "plots")
+sizeclasses = os.path.join(os.path.dirname(AB), "goalloc-sizeclasses")
+if os.access(sizeclasses, os.X_OK):
+    EXPECT["sizeclass_waste"] = ("goalloc size classes: waste per class",
+                                 ["max waste (worst case)", "tail waste"])
+for chart, (title, series) in EXPECT.items():
+    for ext in ("gp", "dat", "svg", "png"):
+        check(os.path.isfile(os.path.join(plots, chart + "." + ext)), "%s.%s written" % (chart, ext))
+    svg = os.path.join(plots, chart + ".svg")
+    if not os.path.isfile(svg):
+        continue
+    texts = svg_texts(svg)
+    check(title in texts, "%s.svg has title %r" % (chart, title))
+    for s in series:
+        check(s in texts, "%s.svg names series %r" % (chart, s))
+    gp = open(os.path.join(plots, chart + ".gp")).read()
+    check(re.search(r"'%s\.dat'" % re.escape(chart), gp) is not None, "%s.gp plots %s.dat" % (chart, chart))
+
+# latency axis: 1/(1-p) on a log axis with percentile labels
+lat = svg_texts(os.path.join(plots, "latency_churn_malloc.svg"))
+for lab in ("50%", "90%", "99%", "99.9%", "99.99%"):
+    check(lab in lat, "latency x axis labelled %s" % lab)
+check("set logscale x" in open(os.path.join(plots, "latency_churn_malloc.gp")).read(),
+      "latency x axis is logarithmic")
+check("set logscale y" in open(os.path.join(plots, "relative_time.gp")).read(),
+      "relative-time axis is logarithmic")
+# no GC chart where there are no GC events
+check(not any(f.startswith("gc_") and "goalloc" not in f for f in os.listdir(plots)),
+      "GC timeline only for cells with GC events")
+
+svgs = sorted(f[:-4] for f in os.listdir(plots) if f.endswith(".svg"))
+md = open(os.path.join(run, "report.md")).read()
+html = open(os.path.join(run, "report.html")).read()
+for c in svgs:
+    check("](plots/%s.svg)" % c in md, "report.md links plots/%s.svg" % c)
+    check('<figure id="%s">' % c in html, "report.html inlines %s" % c)
+check(html.count("<svg") == len(svgs), "report.html inlines exactly the %d SVGs" % len(svgs))
+for title, _ in EXPECT.values():
+    esc = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    check(esc in html, "report.html has heading %r" % title)
+check(not re.search(r'(src|href)\s*=\s*["\'](https?:|//|[^#"\'])', html.split("<svg", 1)[0]) and
+      "<link" not in html and "<script" not in html and "<img" not in html,
+      "report.html loads no external resource")
+check("abench run --alloc sys,jemalloc,goalloc --workload churn,burst-gc" in md,
+      "report.md shows the command")
+check("Fixture CPU @ 2.0GHz" in md and "fixture-host" in html, "environment from meta.json")
+check(re.search(r"\| churn \| 1 \| size_max=256;size_min=8 \| jemalloc \| 3/3 \| [0-9.]+ ns \|", md)
+      is not None, "summary table row per workload x alloc with median ns/op")
+check("malloc" in md and "MiB" in md, "summary has p99 and peak RSS")
+check("0025_jemalloc_burst-gc_t1_r2" in md and "crash" in md, "failed cell listed")
+
+# the .gp redraws its chart from plots/ alone
+os.remove(os.path.join(plots, "frag_churn.svg"))
+g = subprocess.run(["gnuplot", "frag_churn.gp"], cwd=plots, capture_output=True, text=True)
+check(g.returncode == 0 and os.path.isfile(os.path.join(plots, "frag_churn.svg")),
+      "gnuplot frag_churn.gp redraws the chart")
+
+# a second report over the same folder succeeds (plots/ is the only thing rewritten)
+p = subprocess.run([AB, "report", run, "--baseline", "jemalloc"], capture_output=True, text=True)
+check(p.returncode == 0, "report --baseline jemalloc exits 0")
+check("against jemalloc" in " ".join(svg_texts(os.path.join(plots, "relative_time.svg"))),
+      "relative chart uses the chosen baseline")
+
+# errors: one line naming what is wrong, exit 2
+for args, pat in (([run, "--baseline", "tcmalloc"], "allocator 'tcmalloc' is not in"),
+                  ([os.path.join(WORK, "nope")], "not a run folder"),
+                  ([run, "--color"], "--color: unknown option")):
+    p = subprocess.run([AB, "report"] + args, capture_output=True, text=True)
+    check(p.returncode == 2 and pat in p.stderr and p.stderr.count("\n") == 1,
+          "report %s -> exit 2, %r" % (" ".join(args[1:]) or args[0], pat))
+bad = os.path.join(WORK, "bad")
+os.makedirs(bad)
+with open(os.path.join(bad, "runs.jsonl"), "w") as f:
+    f.write('{"schema": 1, "alloc": "sys", "workload": "w"}\n"oops"\n')
+p = subprocess.run([AB, "report", bad], capture_output=True, text=True)
+check(p.returncode == 2 and "runs.jsonl:2: expected object" in p.stderr,
+      "corrupt runs.jsonl -> exit 2 naming file and line")
+
+print("%d failures" % len(failures))
+sys.exit(1 if failures else 0)
