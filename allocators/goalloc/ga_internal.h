@@ -179,6 +179,8 @@ void _ga_pagecache_flush(ga_pagecache *c, ga_pagealloc *pa);
 /* Expensive check: every summary equals the one re-derived from the bitmaps, and the
  * search-address invariant holds. Returns true when valid. */
 bool _ga_pagealloc_is_valid(ga_pagealloc *pa);
+/* Bytes of summary pages committed (not counted by _ga_os_meta_bytes; for GCSys/OtherSys). */
+size_t _ga_pagealloc_summary_bytes(ga_pagealloc *pa);
 /* Test-only: sets the alloc bits of npages pages from base to `alloc` and their scavenged bits
  * to `scav && !alloc`, as allocations and frees would (tests build initial bitmaps with it). */
 void _ga_pagealloc_set_range_for_test(ga_pagealloc *pa, uintptr_t base, size_t npages, bool alloc,

@@ -323,6 +323,27 @@ void _ga_pagealloc_grow(ga_pagealloc *pa, uintptr_t base, size_t size)
     _ga_pagealloc_update(pa, base, size / GA_PAGE_SIZE, true, false);
 }
 
+/* Summary pages committed at levels 1-4 (the union over grown ranges, page-rounded) plus the
+ * whole root. They come from the reservation, so _ga_os_meta_bytes() does not count them. */
+size_t _ga_pagealloc_summary_bytes(ga_pagealloc *pa)
+{
+    size_t total = sizeof(ga_psum) << GA_PA_L0_BITS;
+    for (int l = 1; l < GA_PA_LEVELS; l++) {
+        unsigned shift = _ga_pa_level_shift(l);
+        uintptr_t prev_hi = 0;
+        for (size_t r = 0; r < pa->n_in_use; r++) {
+            uintptr_t lo = (uintptr_t)&pa->summary[l][pa->in_use[r].base >> shift];
+            uintptr_t hi = (uintptr_t)&pa->summary[l][((pa->in_use[r].limit - 1) >> shift) + 1];
+            lo &= ~(GA_OS_PAGE_SIZE - 1);
+            hi = (hi + GA_OS_PAGE_SIZE - 1) & ~(GA_OS_PAGE_SIZE - 1);
+            if (lo < prev_hi) lo = prev_hi; /* ranges are sorted: overlap only with the last */
+            if (hi > lo) total += hi - lo;
+            if (hi > prev_hi) prev_hi = hi;
+        }
+    }
+    return total;
+}
+
 /* ---- find: address-ordered first fit over the tree (spec 6.3) ---- */
 
 /* The leaf: first fit inside chunk ci, starting at search_addr's page if it lies there. */
@@ -455,7 +476,8 @@ uintptr_t _ga_pagealloc_alloc(ga_pagealloc *pa, size_t npages, size_t *scav)
     if (npages == 0 || ci >= pa->end) return 0;
     uintptr_t addr = 0, hint = 0;
     size_t from = (pa->search_addr >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1);
-    /* Fast path: the run fits in search_addr's chunk. */
+    /* Fast path: the run fits in search_addr's chunk. Budget: one leaf summary read and one
+     * scan of that chunk's 8-word bitmap; no tree walk. */
     if (from + npages <= GA_CHUNK_PAGES &&
         _ga_psum_max(pa->summary[GA_PA_LEVELS - 1][ci]) >= npages) {
         size_t ff, i = _ga_palloc_find(_ga_pa_chunk(pa, ci)->alloc, npages, from, &ff);

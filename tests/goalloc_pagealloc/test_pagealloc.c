@@ -405,6 +405,25 @@ static void test_search_addr_never_in_a_gap(void **state)
     _ga_pagealloc_destroy(pa);
 }
 
+/* Summary memory is committed page by page where the heap grows, and counted once. */
+static void test_summary_bytes(void **state)
+{
+    (void)state;
+    const size_t root = sizeof(ga_psum) << GA_PA_L0_BITS, page = GA_OS_PAGE_SIZE;
+    ga_pagealloc *pa = _ga_pagealloc_new();
+    assert_int_equal(_ga_pagealloc_summary_bytes(pa), root);
+    _ga_pagealloc_grow(pa, pg_addr(0, 0), GA_CHUNK_SIZE); /* one page at each level 1-4 */
+    assert_int_equal(_ga_pagealloc_summary_bytes(pa), root + 4 * page);
+    _ga_pagealloc_grow(pa, pg_addr(1, 0), 2 * GA_CHUNK_SIZE); /* same pages */
+    assert_int_equal(_ga_pagealloc_summary_bytes(pa), root + 4 * page);
+    _ga_pagealloc_grow(pa, pg_addr(511, 0), 2 * GA_CHUNK_SIZE); /* a second leaf page */
+    assert_int_equal(_ga_pagealloc_summary_bytes(pa), root + 5 * page);
+    _ga_pagealloc_grow(pa, pg_addr(1 << 20, 0), GA_CHUNK_SIZE); /* far: new pages at 1-4 */
+    assert_int_equal(_ga_pagealloc_summary_bytes(pa), root + 9 * page);
+    assert_true(_ga_pagealloc_is_valid(pa));
+    _ga_pagealloc_destroy(pa);
+}
+
 /* Many instances: destroy must give back everything (address space included). */
 static void test_many_instances(void **state)
 {
@@ -652,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_grow_ranges),
         cmocka_unit_test(test_grow_then_alloc),
         cmocka_unit_test(test_search_addr_never_in_a_gap),
+        cmocka_unit_test(test_summary_bytes),
         cmocka_unit_test(test_many_instances),
         cmocka_unit_test(test_psum_packing),
         cmocka_unit_test(test_summarize),
