@@ -234,7 +234,7 @@ static void add_range(ga_pagealloc *pa, uintptr_t base, uintptr_t limit)
     if (pa->n_in_use == pa->cap_in_use) {
         size_t cap = pa->cap_in_use ? 2 * pa->cap_in_use : 16;
         ga_addr_range *r = _ga_os_alloc_meta(cap * sizeof *r);
-        if (!r) _ga_fatal("goalloc: out of memory for the page allocator's range list");
+        if (!r) _ga_fatal("page allocator: out of memory for the page allocator's range list");
         if (pa->n_in_use) memcpy(r, pa->in_use, pa->n_in_use * sizeof *r);
         _ga_os_free_meta(pa->in_use, pa->cap_in_use * sizeof *r);
         pa->in_use = r;
@@ -294,7 +294,8 @@ static void commit_summaries(ga_pagealloc *pa, uintptr_t base, uintptr_t limit)
         lo &= ~(GA_OS_PAGE_SIZE - 1);
         hi = (hi + GA_OS_PAGE_SIZE - 1) & ~(GA_OS_PAGE_SIZE - 1);
         if (_ga_os_commit((void *)lo, hi - lo) != 0)
-            _ga_fatal("goalloc: cannot commit %zu bytes of page-allocator summaries", hi - lo);
+            _ga_fatal("page allocator: cannot commit %zu bytes of page-allocator summaries",
+                      hi - lo);
     }
 }
 
@@ -308,7 +309,7 @@ void _ga_pagealloc_grow(ga_pagealloc *pa, uintptr_t base, size_t size)
     for (size_t ci = base >> GA_PA_CHUNK_SHIFT; ci < limit >> GA_PA_CHUNK_SHIFT; ci++) {
         ga_pchunk **l2 = &pa->chunks[ci >> GA_PA_L2_BITS];
         if (!*l2 && !(*l2 = _ga_os_alloc_meta(GA_PA_L2_ENTRIES * sizeof(ga_pchunk))))
-            _ga_fatal("goalloc: out of memory for the page allocator's chunk map");
+            _ga_fatal("page allocator: out of memory for the page allocator's chunk map");
         ga_pchunk *c = _ga_pa_chunk(pa, ci);
         memset(c->alloc, 0, sizeof c->alloc);
         memset(c->scav, 0xff, sizeof c->scav); /* fresh memory counts as released */
@@ -353,8 +354,7 @@ static uintptr_t find_in_chunk(ga_pagealloc *pa, size_t ci, size_t npages, uintp
     if (pa->search_addr >> GA_PA_CHUNK_SHIFT == ci)
         from = (pa->search_addr >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1);
     size_t i = _ga_palloc_find(_ga_pa_chunk(pa, ci)->alloc, npages, from, &ff);
-    if (i == GA_PA_NOT_FOUND)
-        _ga_fatal("goalloc: page-allocator summary of chunk %zu is corrupt", ci);
+    if (i == GA_PA_NOT_FOUND) _ga_fatal("page allocator: summary of chunk %zu is corrupt", ci);
     *first = _ga_pa_chunk_base(ci) + ff * GA_PAGE_SIZE;
     return _ga_pa_chunk_base(ci) + i * GA_PAGE_SIZE;
 }
@@ -417,7 +417,7 @@ uintptr_t _ga_pagealloc_find(ga_pagealloc *pa, size_t npages, uintptr_t *hint)
             }
         }
         if (l == 0) return 0;
-        _ga_fatal("goalloc: page-allocator summaries at level %d are corrupt", l);
+        _ga_fatal("page allocator: summaries at level %d are corrupt", l);
     next_level:;
     }
     return 0; /* not reached: the leaf level always returns */
@@ -454,10 +454,14 @@ void _ga_pagealloc_free_range(ga_pagealloc *pa, uintptr_t base, size_t npages, b
         uintptr_t cend = _ga_pa_chunk_base(ci + 1) < limit ? _ga_pa_chunk_base(ci + 1) : limit;
         size_t lo = (a >> GA_PAGE_SHIFT) & (GA_CHUNK_PAGES - 1), n = (cend - a) >> GA_PAGE_SHIFT;
         ga_pchunk *c = _ga_pa_chunk(pa, ci);
+        if (!c || !(c->flags & GA_PCHUNK_GROWN))
+            _ga_fatal("page allocator: freeing %zu pages at %#lx, outside the heap", npages,
+                      (unsigned long)base);
         size_t was = bits_range(c->alloc, lo, n, BITS_CLEAR);
         if (was != n)
-            _ga_fatal("goalloc: freeing %zu pages at %#lx: %zu of them were not allocated", npages,
-                      (unsigned long)base, n - was);
+            _ga_fatal("page allocator: freeing %zu pages at %#lx, but %zu of them are not "
+                      "allocated (double free?)",
+                      npages, (unsigned long)base, n - was);
         if (scavenged)
             bits_range(c->scav, lo, n, BITS_SET);
         else

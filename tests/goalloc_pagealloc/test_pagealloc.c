@@ -6,6 +6,10 @@
  * (GO_ALLOCATOR_SPEC.md 6.5). Every expected address below was worked out by hand from the
  * initial bitmaps; the brute-force references are independent of the code under test.
  */
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "pa_testutil.h"
 
 #define CH(...)                                                                                    \
@@ -289,8 +293,44 @@ static void test_free_cases(void **state)
     }
 }
 
-/* Freeing a page that is not allocated is a fatal error; the test only checks the
- * bookkeeping of a legitimate free, as a fatal error ends the process. */
+/* Freeing pages that are not allocated, or not in the heap, aborts with one line naming the
+ * address. Run in a child process; the parent reads its stderr. */
+static void expect_fatal_free(const size_t *chunks, uintptr_t base, size_t npages, const char *what)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        ga_pagealloc *pa = pa_build(chunks, (prange[]){{0, 0, 10}, END_RANGES}, NULL);
+        _ga_pagealloc_free(pa, base, npages);
+        _exit(0); /* not reached when the free is caught */
+    }
+    close(fds[1]);
+    char buf[512] = {0};
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof buf - 1 && (r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    char addr[32];
+    snprintf(addr, sizeof addr, "%#lx", (unsigned long)base);
+    if (!strstr(buf, what) || !strstr(buf, addr) || strchr(buf, '\n') != buf + strlen(buf) - 1)
+        fail_msg("stderr was \"%s\", want one line with \"%s\" and %s", buf, what, addr);
+}
+
+static void test_bad_frees_are_fatal(void **state)
+{
+    (void)state;
+    static const size_t chunks[] = CH(0);
+    expect_fatal_free(chunks, pg_addr(0, 8), 4, "2 of them are not allocated");
+    expect_fatal_free(chunks, pg_addr(7, 0), 1, "outside the heap");
+}
 
 static void test_alloc_free_round_trip(void **state)
 {
@@ -335,23 +375,24 @@ static void test_grow_ranges(void **state)
         _ga_pagealloc_grow(pa, pg_addr(order[i], 0), GA_CHUNK_SIZE);
     assert_ranges(pa, (prange[]){{1, 0, 5}, END_RANGES});
     assert_int_equal(pa->search_addr, pg_addr(1, 0));
-    /* Twenty discontiguous chunks: the range list must grow past its first capacity. */
-    for (size_t i = 0; i < 20; i++)
+    /* Forty discontiguous chunks: the range list (16 at first) must grow twice. */
+    for (size_t i = 0; i < 40; i++)
         _ga_pagealloc_grow(pa, pg_addr(100 + 2 * i, 0), GA_CHUNK_SIZE);
-    assert_int_equal(pa->n_in_use, 21);
-    for (size_t i = 0; i < 20; i++) {
+    assert_int_equal(pa->n_in_use, 41);
+    assert_int_equal(pa->cap_in_use, 64);
+    for (size_t i = 0; i < 40; i++) {
         assert_int_equal(pa->in_use[1 + i].base, pg_addr(100 + 2 * i, 0));
         assert_int_equal(pa->in_use[1 + i].limit, pg_addr(101 + 2 * i, 0));
     }
-    for (size_t i = 0; i < 19; i++)
+    for (size_t i = 0; i < 39; i++)
         _ga_pagealloc_grow(pa, pg_addr(101 + 2 * i, 0), GA_CHUNK_SIZE);
-    assert_ranges(pa, (prange[]){{1, 0, 5}, {100, 0, 39}, END_RANGES});
+    assert_ranges(pa, (prange[]){{1, 0, 5}, {100, 0, 79}, END_RANGES});
     /* A multi-chunk grow far away (2^20 chunks = 4 TiB). */
     _ga_pagealloc_grow(pa, pg_addr(1 << 20, 0), 3 * GA_CHUNK_SIZE);
-    assert_ranges(pa, (prange[]){{1, 0, 5}, {100, 0, 39}, {1 << 20, 0, 3}, END_RANGES});
+    assert_ranges(pa, (prange[]){{1, 0, 5}, {100, 0, 79}, {1 << 20, 0, 3}, END_RANGES});
     assert_true(_ga_pagealloc_is_valid(pa));
     /* Fresh memory is free and scavenged. */
-    assert_int_equal(_ga_pagealloc_scavenged_bytes(pa), (5 + 39 + 3) * GA_CHUNK_SIZE);
+    assert_int_equal(_ga_pagealloc_scavenged_bytes(pa), (5 + 79 + 3) * GA_CHUNK_SIZE);
     _ga_pagealloc_destroy(pa);
 }
 
@@ -667,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_alloc_cases),
         cmocka_unit_test(test_exhaust),
         cmocka_unit_test(test_free_cases),
+        cmocka_unit_test(test_bad_frees_are_fatal),
         cmocka_unit_test(test_alloc_free_round_trip),
         cmocka_unit_test(test_grow_ranges),
         cmocka_unit_test(test_grow_then_alloc),
