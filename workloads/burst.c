@@ -16,12 +16,12 @@
 enum { P_LIVE, P_FACTOR, P_STEADY_OPS, P_SPIKE_OPS, P_CYCLES, P_MIN, P_MAX, P_DIST, P_COUNT };
 
 static const wl_param_def params[P_COUNT] = {
-    [P_LIVE] = {"live", WL_P_SIZE, "8M", "steady live set per thread (bytes, approximate)", NULL, 1,
+    [P_LIVE] = {"live", WL_P_SIZE, "4M", "steady live set per thread (bytes, approximate)", NULL, 1,
                 1ll << 40},
     [P_FACTOR] = {"factor", WL_P_DOUBLE, "10", "spike live set = factor x steady", NULL, 1, 1000},
-    [P_STEADY_OPS] = {"steady_ops", WL_P_INT, "1000000", "churn steps in each steady phase", NULL,
-                      0, 1e12},
-    [P_SPIKE_OPS] = {"spike_ops", WL_P_INT, "1000000", "churn steps during the spike", NULL, 0,
+    [P_STEADY_OPS] = {"steady_ops", WL_P_INT, "500000", "churn steps in each steady phase", NULL, 0,
+                      1e12},
+    [P_SPIKE_OPS] = {"spike_ops", WL_P_INT, "500000", "churn steps during the spike", NULL, 0,
                      1e12},
     [P_CYCLES] = {"cycles", WL_P_INT, "2", "spike-and-recover cycles", NULL, 1, 1e6},
     [P_MIN] = {"min", WL_P_SIZE, "16", "smallest block", NULL, 1, 4294967296.0},

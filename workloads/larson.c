@@ -18,8 +18,8 @@ static const wl_param_def params[P_COUNT] = {
     [P_MIN] = {"min", WL_P_SIZE, "8", "smallest block", NULL, 1, 4294967296.0},
     [P_MAX] = {"max", WL_P_SIZE, "1000", "largest block", NULL, 1, 4294967296.0},
     [P_DIST] = {"dist", WL_P_ENUM, "uniform", "size distribution", WL_DIST_CHOICES, 0, -1},
-    [P_STEPS] = {"steps", WL_P_INT, "400000", "replacements per generation (thread lifetime)", NULL,
-                 1, 1e12},
+    [P_STEPS] = {"steps", WL_P_INT, "1000000", "replacements per generation (thread lifetime)",
+                 NULL, 1, 1e12},
     [P_ROUNDS] = {"rounds", WL_P_INT, "8", "generations of threads per worker slot", NULL, 1, 1e6},
 };
 

@@ -18,7 +18,7 @@ enum { P_BATCH, P_BATCHES, P_DEPTH, P_MIN, P_MAX, P_DIST, P_COUNT };
 
 static const wl_param_def params[P_COUNT] = {
     [P_BATCH] = {"batch", WL_P_INT, "4096", "blocks per batch", NULL, 1, 1 << 20},
-    [P_BATCHES] = {"batches", WL_P_INT, "1000", "batches each producer makes", NULL, 1, 1e9},
+    [P_BATCHES] = {"batches", WL_P_INT, "4000", "batches each producer makes", NULL, 1, 1e9},
     [P_DEPTH] = {"depth", WL_P_INT, "4", "queue capacity in batches", NULL, 1, 1024},
     [P_MIN] = {"min", WL_P_SIZE, "64", "block size (fixed), or smallest", NULL, 1, 4294967296.0},
     [P_MAX] = {"max", WL_P_SIZE, "64", "largest block (not for fixed)", NULL, 1, 4294967296.0},

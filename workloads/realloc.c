@@ -2,9 +2,11 @@
  *
  * Each thread keeps `buffers` buffers. A step picks one and grows it by realloc, either
  * geometrically (x1.5, with probability `geometric`) or by a small step of 1..`step` bytes
- * (string building), writes the pattern into the new bytes and verifies the old prefix at its
- * ends and at 4 random offsets. A buffer that would exceed `max` is freed and starts again
- * empty. Invariant: len[i] bytes of buf[i] hold pattern(i, offset); all freed at the end.
+ * (string building), writes the pattern into the new bytes (every 64th byte, "stations", and the
+ * last byte) and verifies the old prefix at its last byte and 4 random stations. A buffer that
+ * would exceed `max` is freed and starts again empty. Invariant: in buf[i], the byte at every
+ * multiple of 64 below len[i] and the byte at len[i]-1 hold pattern(i, offset); all freed at
+ * the end.
  */
 #include <stdio.h>
 
@@ -15,11 +17,11 @@ enum { P_BUFFERS, P_STEPS, P_STEP, P_GEOMETRIC, P_MAX, P_COUNT };
 
 static const wl_param_def params[P_COUNT] = {
     [P_BUFFERS] = {"buffers", WL_P_INT, "64", "growing buffers per thread", NULL, 1, 1 << 20},
-    [P_STEPS] = {"steps", WL_P_INT, "2000000", "reallocs per thread", NULL, 1, 1e12},
+    [P_STEPS] = {"steps", WL_P_INT, "300000", "reallocs per thread", NULL, 1, 1e12},
     [P_STEP] = {"step", WL_P_SIZE, "64", "largest small growth step (bytes)", NULL, 1, 1 << 30},
     [P_GEOMETRIC] = {"geometric", WL_P_DOUBLE, "0.05", "probability of growing by x1.5", NULL, 0,
                      1},
-    [P_MAX] = {"max", WL_P_SIZE, "1MiB", "a buffer past this restarts from empty", NULL, 2,
+    [P_MAX] = {"max", WL_P_SIZE, "256KiB", "a buffer past this restarts from empty", NULL, 2,
                1ll << 40},
 };
 
@@ -48,15 +50,24 @@ static inline uint8_t pattern(size_t buf, size_t off)
     return (uint8_t)(off * 7 + buf * 13 + (off >> 8) + 1);
 }
 
+/* Checks the last byte and 4 random pattern stations (every 64th byte) of the prefix. */
 static void verify(const uint8_t *p, size_t len, size_t i, uint64_t rng[4])
 {
-    size_t at[6] = {0, len - 1, 0, 0, 0, 0};
-    for (int k = 2; k < 6; k++)
-        at[k] = (size_t)wl_rand_below(rng, len);
-    for (int k = 0; k < 6; k++)
+    size_t at[5] = {len - 1, 0, 0, 0, 0};
+    for (int k = 1; k < 5; k++)
+        at[k] = (size_t)wl_rand_below(rng, (len + 63) / 64) * 64;
+    for (int k = 0; k < 5; k++)
         if (p[at[k]] != pattern(i, at[k]))
             wl_die("realloc", "buffer %zu lost its prefix at offset %zu of %zu after realloc", i,
                    at[k], len);
+}
+
+/* Writes the pattern into [from, to): every 64th byte (the stations) and the last byte. */
+static void extend(uint8_t *p, size_t from, size_t to, size_t i)
+{
+    for (size_t o = (from + 63) & ~(size_t)63; o < to; o += 64)
+        p[o] = pattern(i, o);
+    p[to - 1] = pattern(i, to - 1);
 }
 
 static void realloc_thread(wl_thread *t)
@@ -80,8 +91,7 @@ static void realloc_thread(wl_thread *t)
         uint8_t *p = wl_realloc(t, buf[i], old, n);
         if (!p) wl_die("realloc", "realloc to %zu bytes failed", n);
         if (old) verify(p, old, i, t->rng);
-        for (size_t o = old; o < n; o++)
-            p[o] = pattern(i, o);
+        extend(p, old, n, i);
         buf[i] = p;
         len[i] = n;
         if ((k & 255) == 255) wl_count_ops(t, 256);
@@ -99,8 +109,9 @@ const wl_workload wl_realloc_workload = {
     .description =
         "Each thread keeps `buffers` buffers and grows a random one per step with realloc: by "
         "x1.5 with probability `geometric` (vector doubling), otherwise by 1..`step` bytes "
-        "(string building). New bytes get a pattern; the old prefix is verified at both ends "
-        "and 4 random offsets, so a realloc that loses data is caught. A buffer that would pass "
+        "(string building). New bytes get a pattern (every 64th byte and the last); after each "
+        "realloc the old prefix is checked at its last byte and 4 random pattern bytes, so a "
+        "realloc that loses data is caught. A buffer that would pass "
         "`max` is freed and restarts empty. Stresses in-place growth, size-class transitions "
         "and the copy path. One op is one realloc.",
     .params = params,

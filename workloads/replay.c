@@ -342,6 +342,7 @@ static void replay_once(wl_thread *t, const wl_trace *tr, void **ptr, uint64_t *
     for (size_t i = 0; i < tr->nops; i++) {
         const wl_trace_op *op = &tr->ops[i];
         uint32_t s = op->slot;
+        if ((i & 255) == 255) wl_count_ops(t, 256);
         switch (op->kind) {
         case 'm':
             ptr[s] = checked(wl_malloc(t, op->size), op, i);
@@ -380,7 +381,6 @@ static void replay_once(wl_thread *t, const wl_trace *tr, void **ptr, uint64_t *
             continue;
         }
         wl_touch(ptr[s], size[s], wl_tag(size[s], s));
-        if ((i & 255) == 255) wl_count_ops(t, 256);
     }
     wl_count_ops(t, tr->nops & 255);
     int64_t grew = atomic_load_explicit(&t->live_bytes, memory_order_relaxed) - live0;

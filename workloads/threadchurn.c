@@ -19,7 +19,7 @@ enum { P_OBJECTS, P_ROUNDS, P_TRANSFER, P_SURVIVE, P_MIN, P_MAX, P_DIST, P_COUNT
 static const wl_param_def params[P_COUNT] = {
     [P_OBJECTS] = {"objects", WL_P_INT, "2000", "blocks each generation allocates", NULL, 1,
                    1 << 24},
-    [P_ROUNDS] = {"rounds", WL_P_INT, "300", "generations of threads per worker slot", NULL, 1,
+    [P_ROUNDS] = {"rounds", WL_P_INT, "1000", "generations of threads per worker slot", NULL, 1,
                   1e7},
     [P_TRANSFER] = {"transfer", WL_P_INT, "1024", "entries in the shared transfer table", NULL, 1,
                     1 << 24},

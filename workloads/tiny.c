@@ -15,7 +15,7 @@ static const wl_param_def params[P_COUNT] = {
     [P_SLOTS] = {"slots", WL_P_INT, "65536", "tiny blocks each thread holds", NULL, 1, 1 << 26},
     [P_MIN] = {"min", WL_P_SIZE, "1", "smallest request", NULL, 1, 15},
     [P_MAX] = {"max", WL_P_SIZE, "15", "largest request (below 16 B)", NULL, 1, 15},
-    [P_OPS] = {"ops", WL_P_INT, "20000000", "malloc+free pairs per thread", NULL, 1, 1e12},
+    [P_OPS] = {"ops", WL_P_INT, "10000000", "malloc+free pairs per thread", NULL, 1, 1e12},
 };
 
 typedef struct tiny_state {

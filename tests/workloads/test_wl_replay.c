@@ -87,6 +87,28 @@ static void test_replay(void **state)
     assert_true(a.hash == b.hash); /* a trace is the same sequence whatever the seed */
 }
 
+/* Longer than the op-count batch (256): every line is one op, frees and reallocs included. */
+static void test_many_ops(void **state)
+{
+    (void)state;
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 300; i++)
+        fprintf(f, "m %d %d\n", i, 1 + i % 200);
+    for (int i = 0; i < 30; i++)
+        fprintf(f, "r %d %d %d\n", i, 1000 + i, 300 + i);
+    for (int i = 30; i < 300; i++)
+        fprintf(f, "f %d\n", i);
+    fclose(f);
+    char kv0[96];
+    snprintf(kv0, sizeof kv0, "trace=%s", path);
+    const char *kv[] = {kv0};
+    wl_drive_result r;
+    if (wl_drive(&wl_replay, 1, 1, kv, 1, &r) != 0) fail_msg("%s", r.err);
+    assert_int_equal(r.ops, 600);
+    assert_int_equal(r.live_end, 0);
+}
+
 static void expect_bad(const char *text, const char *line, const char *reason)
 {
     write_trace(text);
@@ -138,6 +160,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_load),
         cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_many_ops),
         cmocka_unit_test(test_bad_lines),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
