@@ -40,20 +40,24 @@ typedef struct suite_line {
 } suite_line;
 
 static const suite_line default_suite[] = {
-    {"churn", "ops=300000", "1,2"},
-    {"larson", "", "2"},
-    {"prodcons", "", "2"},
-    {"threadchurn", "", "2"},
-    {"fragment", "", "1"},
-    {"burst", "", "1"},
-    {"large", "", "1"},
-    {"realloc", "", "1"},
-    {"tiny", "", "1"},
-    {"cachescratch", "", "2"},
+    {"churn", "ops=2000000", "1,2"},
+    {"churn", "dist=golike ops=1000000", "1"},
+    {"larson", "steps=100000 rounds=4", "2"},
+    {"prodcons", "batches=200", "2"},
+    {"threadchurn", "rounds=50", "2"},
+    {"fragment", "count=100000", "1"},
+    {"fragment", "pattern=robson budget=4M rounds=1", "1"},
+    {"burst", "live=4M steady_ops=100000 spike_ops=100000 cycles=1", "1"},
+    {"large", "steps=20", "1"},
+    {"realloc", "steps=30000 max=256K", "1"},
+    {"tiny", "ops=2000000", "1"},
+    {"cachescratch", "iterations=20000", "2"},
     {"request", "requests=5000", "1"},
-    {"binarytrees", "", "1"},
-    {"churn-gc", "", "1"},
-    {"burst-gc", "", "1"},
+    {"request", "variant=arena requests=5000", "1"},
+    {"request", "variant=gc requests=5000", "1"},
+    {"binarytrees", "depth=14", "1"},
+    {"churn-gc", "ops=500000", "1"},
+    {"burst-gc", "steady=4MiB phase_ops=100000", "1"},
     {NULL, NULL, NULL},
 };
 
@@ -728,53 +732,88 @@ static double median(double *v, int n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+typedef struct sum_line {
+    const char *workload, *alloc;
+    char params[256], med[32], spread[64], rss[32], notes[160];
+    unsigned threads;
+    int n;
+} sum_line;
+
+/* One summary line per variant x threads x alloc that has cells; returns 0 when none. */
+static int summarize(const run_opts *o, const variant *v, unsigned threads, int ai,
+                     const cell *cells, json_t *const *rows, unsigned ncells, int vi, double *ns,
+                     double *rss, sum_line *L)
+{
+    int n = 0, nr = 0, bad = 0;
+    char kinds[64] = "";
+    for (unsigned k = 0; k < ncells; k++) {
+        const cell *c = &cells[k];
+        if (c->variant != vi || c->alloc != ai || c->threads != threads || !rows[k]) continue;
+        const char *st = json_string_value(json_object_get(rows[k], "status"));
+        json_t *x = json_object_get(rows[k], "ns_per_op");
+        if (!strcmp(st, "ok") && x && n < (int)o->reps) {
+            ns[n++] = json_number_value(x);
+            rss[nr++] = json_number_value(json_object_get(rows[k], "peak_rss_bytes"));
+        } else if (strcmp(st, "ok") != 0) {
+            bad++;
+            if (!strstr(kinds, st) && strlen(kinds) + strlen(st) + 2 < sizeof kinds)
+                strcat(strcat(kinds, kinds[0] ? "," : ""), st);
+        }
+    }
+    if (n + bad == 0) return 0;
+    memset(L, 0, sizeof *L);
+    L->workload = v->workload;
+    L->alloc = o->allocs[ai];
+    L->threads = threads;
+    L->n = n;
+    snprintf(L->params, sizeof L->params, "-");
+    for (int i = 0, used = 0; i < v->nkv && used < (int)sizeof L->params; i++)
+        used += snprintf(L->params + used, sizeof L->params - (size_t)used, "%s%s", i ? "," : "",
+                         v->kv[i]);
+    snprintf(L->med, sizeof L->med, "-");
+    snprintf(L->rss, sizeof L->rss, "-");
+    if (n > 0) {
+        snprintf(L->med, sizeof L->med, "%.2f", median(ns, n)); /* median() sorts ns */
+        snprintf(L->spread, sizeof L->spread, "%.2f..%.2f", ns[0], ns[n - 1]);
+        snprintf(L->rss, sizeof L->rss, "%.1f MiB", median(rss, nr) / 1048576.0);
+    }
+    if (bad) snprintf(L->notes, sizeof L->notes, "%d %s", bad, kinds);
+    return 1;
+}
+
 static void summary(const run_opts *o, const variant *vs, int nv, const cell *cells,
                     json_t *const *rows, unsigned ncells)
 {
-    printf("\nSummary: ns/op = median over ok reps (per thread), spread = min..max over ok reps,\n"
-           "peak RSS = median of the runner's ru_maxrss\n");
-    printf("%-14s %-24s %7s %-9s %3s %10s %-21s %10s  %s\n", "workload", "params", "threads",
-           "alloc", "n", "ns/op", "spread", "peak RSS", "not ok");
+    int cap = 0, nl = 0;
+    for (int vi = 0; vi < nv; vi++)
+        cap += vs[vi].nthreads * o->nallocs;
+    sum_line *L = calloc((size_t)cap + 1, sizeof *L);
     double *ns = malloc(sizeof(double) * o->reps), *rss = malloc(sizeof(double) * o->reps);
+    int ww = 8, pw = 6, aw = 5, sw = 6;
     for (int vi = 0; vi < nv; vi++)
         for (int ti = 0; ti < vs[vi].nthreads; ti++)
             for (int ai = 0; ai < o->nallocs; ai++) {
-                int n = 0, nr = 0, bad = 0;
-                char notes[128] = "";
-                for (unsigned k = 0; k < ncells; k++) {
-                    const cell *c = &cells[k];
-                    if (c->variant != vi || c->alloc != ai || c->threads != vs[vi].threads[ti] ||
-                        !rows[k])
-                        continue;
-                    const char *st = json_string_value(json_object_get(rows[k], "status"));
-                    json_t *x = json_object_get(rows[k], "ns_per_op");
-                    if (!strcmp(st, "ok") && x && nr < (int)o->reps) {
-                        ns[n++] = json_number_value(x);
-                        rss[nr++] = json_number_value(json_object_get(rows[k], "peak_rss_bytes"));
-                    } else if (strcmp(st, "ok") != 0) {
-                        bad++;
-                        if (!strstr(notes, st) && strlen(notes) + strlen(st) + 2 < sizeof notes)
-                            strcat(strcat(notes, notes[0] ? "," : ""), st);
-                    }
-                }
-                if (n + bad == 0) continue;
-                char params[256] = "-", spread[64] = "", med[32] = "-", prss[32] = "-";
-                for (int i = 0, used = 0; i < vs[vi].nkv; i++)
-                    used += snprintf(params + used, sizeof params - (size_t)used, "%s%s",
-                                     i ? "," : "", vs[vi].kv[i]);
-                if (n > 0) {
-                    double m = median(ns, n);
-                    snprintf(med, sizeof med, "%.2f", m);
-                    snprintf(spread, sizeof spread, "%.2f..%.2f", ns[0], ns[n - 1]);
-                    snprintf(prss, sizeof prss, "%.1f MiB", median(rss, nr) / 1048576.0);
-                }
-                char nb[160] = "";
-                if (bad) snprintf(nb, sizeof nb, "%d %s", bad, notes);
-                printf("%-14s %-24s %7u %-9s %3d %10s %-21s %10s  %s\n", vs[vi].workload, params,
-                       vs[vi].threads[ti], o->allocs[ai], n, med, spread, prss, nb);
+                sum_line *l = &L[nl];
+                if (!summarize(o, &vs[vi], vs[vi].threads[ti], ai, cells, rows, ncells, vi, ns, rss,
+                               l))
+                    continue;
+                nl++;
+                if ((int)strlen(l->workload) > ww) ww = (int)strlen(l->workload);
+                if ((int)strlen(l->params) > pw) pw = (int)strlen(l->params);
+                if ((int)strlen(l->alloc) > aw) aw = (int)strlen(l->alloc);
+                if ((int)strlen(l->spread) > sw) sw = (int)strlen(l->spread);
             }
+    printf("\nSummary: ns/op = median over ok reps (per thread); spread = min..max over ok reps;\n"
+           "peak RSS = median of the runner processes' ru_maxrss; n = ok reps\n");
+    printf("%-*s  %-*s  %7s  %-*s  %3s  %12s  %-*s  %10s  %s\n", ww, "workload", pw, "params",
+           "threads", aw, "alloc", "n", "ns/op", sw, "spread", "peak RSS", "not ok");
+    for (int i = 0; i < nl; i++)
+        printf("%-*s  %-*s  %7u  %-*s  %3d  %12s  %-*s  %10s  %s\n", ww, L[i].workload, pw,
+               L[i].params, L[i].threads, aw, L[i].alloc, L[i].n, L[i].med, sw, L[i].spread,
+               L[i].rss, L[i].notes);
     free(ns);
     free(rss);
+    free(L);
 }
 
 static void fmt_dur(double s, char *buf, size_t len)
@@ -935,8 +974,19 @@ int hn_cmd_run(int argc, char **argv)
         hn_error("run", "nothing to run (no workload of the suite is in this build)");
         return HN_EXIT_USAGE;
     }
-    for (int i = 0; i < nv; i++)
-        if (check_variant(prefer[0], &vs[i]) != 0) return HN_EXIT_USAGE;
+    /* A suite line the build rejects (a renamed parameter) is skipped with its reason; a
+     * variant from the command line must be valid. */
+    int kept = 0;
+    for (int i = 0; i < nv; i++) {
+        if (check_variant(prefer[0], &vs[i]) == 0)
+            vs[kept++] = vs[i];
+        else if (!o.suite)
+            return HN_EXIT_USAGE;
+    }
+    if (o.suite && kept < nv)
+        fprintf(stderr, "abench run: suite: %d line(s) skipped (see above)\n", nv - kept);
+    nv = kept;
+    if (nv == 0) return HN_EXIT_USAGE;
     int rc = execute(argc, argv, &o, infos, vs, nv);
     json_decref(cat);
     json_decref(infos);
