@@ -412,6 +412,13 @@ bool _ga_mheap_is_valid(void);
 /* Fixalloc figures for the statistics (heap lock taken inside). */
 void _ga_mheap_meta_stats(size_t *span_inuse, size_t *span_sys, size_t *other_inuse,
                           size_t *other_sys);
+/* For the scavenger (scavenge.c): the heap lock and the page allocator instance it guards
+ * (call _ga_mheap_init() first). Release pages to the OS without the lock, as Go does. */
+void _ga_mheap_lock(void);
+void _ga_mheap_unlock(void);
+ga_pagealloc *_ga_mheap_pages(void);
+/* Accounting of a release: bytes of free pages became released (heap_free -> heap_released). */
+void _ga_mheap_account_released(size_t bytes);
 /* Fork safety (preload.c): take every goalloc lock / release them in parent and child. */
 void _ga_heap_fork_prepare(void);
 void _ga_heap_fork_parent(void);

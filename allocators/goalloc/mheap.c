@@ -275,6 +275,29 @@ bool _ga_mheap_is_valid(void)
     return ok;
 }
 
+/* ---- For the scavenger ---- */
+
+void _ga_mheap_lock(void)
+{
+    pthread_mutex_lock(&heap_lock);
+}
+
+void _ga_mheap_unlock(void)
+{
+    pthread_mutex_unlock(&heap_lock);
+}
+
+ga_pagealloc *_ga_mheap_pages(void)
+{
+    return pages;
+}
+
+void _ga_mheap_account_released(size_t bytes)
+{
+    atomic_fetch_sub_explicit(&_ga_heapstat.heap_free, bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&_ga_heapstat.heap_released, bytes, memory_order_relaxed);
+}
+
 /* ---- Fork safety ---- */
 
 void _ga_heap_fork_prepare(void)
