@@ -56,11 +56,12 @@ int hn_hist_write_hgrm(const hn_hist *h, FILE *f, const char *title);
 /* ---- timer.c: fenced rdtsc, calibrated against CLOCK_MONOTONIC ---- */
 
 typedef struct hn_timer_cal {
-    double ticks_per_ns;     /* rdtsc ticks per CLOCK_MONOTONIC nanosecond (1 when no TSC) */
-    uint64_t overhead_ticks; /* minimum cost of an empty timed region, subtracted */
-    double overhead_ns;      /* the same in ns */
-    double clock_gettime_ns; /* cost of one clock_gettime(CLOCK_MONOTONIC), for reference */
-    const char *source;      /* "rdtsc-lfence" or "clock_gettime" */
+    double ticks_per_ns;       /* rdtsc ticks per CLOCK_MONOTONIC nanosecond (1 when no TSC) */
+    uint64_t overhead_ticks;   /* minimum cost of an empty timed region, subtracted */
+    double overhead_ns;        /* the same in ns */
+    double clock_gettime_ns;   /* cost of one clock_gettime(CLOCK_MONOTONIC), for reference */
+    uint64_t resolution_ticks; /* smallest step the counter moves by (VMs may step coarsely) */
+    const char *source;        /* "rdtsc-lfence" or "clock_gettime" */
 } hn_timer_cal;
 
 uint64_t hn_ticks(void);

@@ -597,10 +597,11 @@ int hn_measure_write(wl_run *run, const char *dir, FILE *json)
         samples += m->lats[i].samples;
     fprintf(json,
             ",\"timer\":{\"source\":\"%s\",\"ticks_per_ns\":%.6f,\"overhead_ticks\":%llu,"
-            "\"overhead_ns\":%.3f,\"clock_gettime_ns\":%.3f,\"mean_sample_interval_ops\":%.1f,"
-            "\"samples\":%llu}",
+            "\"overhead_ns\":%.3f,\"clock_gettime_ns\":%.3f,\"resolution_ns\":%.3f,"
+            "\"mean_sample_interval_ops\":%.1f,\"samples\":%llu}",
             m->cal.source, m->cal.ticks_per_ns, (unsigned long long)m->cal.overhead_ticks,
-            m->cal.overhead_ns, m->cal.clock_gettime_ns, m->o.sample_mean_ops,
+            m->cal.overhead_ns, m->cal.clock_gettime_ns,
+            (double)m->cal.resolution_ticks / m->cal.ticks_per_ns, m->o.sample_mean_ops,
             (unsigned long long)samples);
     fprintf(json, ",\"sampler_ms\":%u,\"settle_ms\":%u", m->o.sampler_ms, m->o.settle_ms);
     return rc;

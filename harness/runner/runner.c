@@ -153,9 +153,9 @@ static void print_calibration(void)
     hn_timer_cal c;
     hn_timer_calibrate(&c);
     printf("{\"source\":\"%s\",\"ticks_per_ns\":%.6f,\"overhead_ticks\":%llu,\"overhead_ns\":%.3f,"
-           "\"clock_gettime_ns\":%.3f}\n",
+           "\"clock_gettime_ns\":%.3f,\"resolution_ns\":%.3f}\n",
            c.source, c.ticks_per_ns, (unsigned long long)c.overhead_ticks, c.overhead_ns,
-           c.clock_gettime_ns);
+           c.clock_gettime_ns, (double)c.resolution_ticks / c.ticks_per_ns);
 }
 
 static const char *type_name(wl_param_type t)

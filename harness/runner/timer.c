@@ -50,6 +50,16 @@ static void sort_doubles(double *v, int n)
         }
 }
 
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
 /* Ticks per ns over one ~5 ms busy window. */
 static double ticks_per_ns_once(void)
 {
@@ -78,6 +88,19 @@ void hn_timer_calibrate(hn_timer_cal *cal)
     }
     cal->overhead_ticks = best;
     cal->overhead_ns = (double)best / cal->ticks_per_ns;
+
+    /* Resolution: the greatest common divisor of many read-to-read steps (with a varying
+     * amount of work between reads). A virtual TSC may advance in coarse steps (10 ns on some
+     * hypervisors): every sample is then a multiple of it. */
+    uint64_t step = 0, prev = hn_ticks();
+    for (int i = 0; i < 2000; i++) {
+        for (volatile int k = 0; k < i % 7; k++) {
+        }
+        uint64_t t = hn_ticks();
+        step = gcd_u64(step, t - prev);
+        prev = t;
+    }
+    cal->resolution_ticks = step ? step : 1;
 
     uint64_t c0 = hn_now_ns();
     for (int i = 0; i < CLOCKS; i++)

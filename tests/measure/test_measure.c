@@ -193,15 +193,17 @@ static void test_timer_calibration(void **state)
     (void)state;
     hn_timer_cal c;
     hn_timer_calibrate(&c);
-    print_message(
-        "timer: %s, %.4f ticks/ns, overhead %llu ticks = %.2f ns, clock_gettime %.2f ns\n",
-        c.source, c.ticks_per_ns, (unsigned long long)c.overhead_ticks, c.overhead_ns,
-        c.clock_gettime_ns);
+    print_message("timer: %s, %.4f ticks/ns, overhead %llu ticks = %.2f ns, clock_gettime %.2f ns, "
+                  "resolution %llu ticks\n",
+                  c.source, c.ticks_per_ns, (unsigned long long)c.overhead_ticks, c.overhead_ns,
+                  c.clock_gettime_ns, (unsigned long long)c.resolution_ticks);
     assert_true(c.ticks_per_ns > 0.1 && c.ticks_per_ns < 10.0); /* a 100 MHz .. 10 GHz counter */
     assert_true(c.overhead_ns >= 0 && c.overhead_ns < 5000);
     assert_true(c.clock_gettime_ns > 0 && c.clock_gettime_ns < 100000);
     assert_int_equal(hn_ticks_to_ns(&c, c.overhead_ticks), 0);
     assert_int_equal(hn_ticks_to_ns(&c, 0), 0);
+    /* the counter's step is at least one tick and at most the empty-region cost */
+    assert_true(c.resolution_ticks >= 1 && c.resolution_ticks <= c.overhead_ticks + 1);
     /* A 20 ms sleep measured in ticks converts to at least 20 ms (sleeps never end early). */
     uint64_t t0 = hn_ticks();
     struct timespec d = {0, 20000000};
