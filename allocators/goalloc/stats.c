@@ -88,13 +88,16 @@ int ga_read_memstats(ga_memstats *ms)
     ms->Mallocs = nmalloc + totals.large_alloc_count + totals.tiny_allocs;
     ms->Frees = nfree + totals.large_free_count + totals.tiny_allocs;
     ms->TotalAlloc = balloc + totals.large_alloc;
-    ms->HeapAlloc = ms->TotalAlloc - bfree - totals.large_free;
+    /* Frees merged before the matching allocations (another thread has not flushed yet)
+     * would make these negative for a moment: clamp rather than wrap. */
+    uint64_t freed = bfree + totals.large_free;
+    ms->HeapAlloc = ms->TotalAlloc > freed ? ms->TotalAlloc - freed : 0;
     ms->TinyAllocs = totals.tiny_allocs;
     ms->TinyFrees = totals.tiny_frees;
     pthread_mutex_unlock(&stats_lock);
 
     ms->Alloc = ms->HeapAlloc;
-    ms->HeapObjects = ms->Mallocs - ms->Frees;
+    ms->HeapObjects = ms->Mallocs > ms->Frees ? ms->Mallocs - ms->Frees : 0;
     ms->HeapInuse = atomic_load(&_ga_heapstat.heap_inuse);
     ms->HeapReleased = atomic_load(&_ga_heapstat.heap_released);
     ms->HeapIdle = atomic_load(&_ga_heapstat.heap_free) + ms->HeapReleased;

@@ -654,6 +654,36 @@ static void test_random_workload_identities(void **state)
     assert_true(_ga_mheap_is_valid());
 }
 
+/* ---- The invariant walkers catch broken spans ---- */
+
+static void test_span_walker_catches_corruption(void **state)
+{
+    (void)state;
+    void *p = ga_malloc(200);
+    ga_span *s = _ga_span_of((uintptr_t)p);
+    assert_non_null(s);
+    assert_true(_ga_span_is_valid(s));
+    ga_span copy = *s;
+    copy.nalloc++; /* count no longer matches the bits */
+    assert_false(_ga_span_is_valid(&copy));
+    copy = *s;
+    copy.alloccache ^= 1; /* cache disagrees with the bits at freeindex */
+    assert_false(_ga_span_is_valid(&copy));
+    copy = *s;
+    copy.matindex = (uint16_t)(copy.freeindex + 1);
+    assert_false(_ga_span_is_valid(&copy));
+    copy = *s;
+    atomic_store(&copy.remote, GA_REMOTE_UNOWNED); /* owned but flagged unowned */
+    assert_false(_ga_span_is_valid(&copy));
+    copy = *s;
+    copy.limit += 8;
+    assert_false(_ga_span_is_valid(&copy));
+    assert_true(_ga_span_is_valid(&_ga_span_empty));
+    ga_free(p);
+    ga_thread_flush();
+    assert_true(_ga_mheap_is_valid());
+}
+
 /* ---- Stats API ---- */
 
 static void count_metric(void *ctx, const char *name, double value)
@@ -807,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_remote_free_while_owner_runs),
         cmocka_unit_test(test_full_span_reusable),
         cmocka_unit_test(test_random_workload_identities),
+        cmocka_unit_test(test_span_walker_catches_corruption),
         cmocka_unit_test(test_memstats_api),
         cmocka_unit_test(test_bad_free_aborts),
         cmocka_unit_test(test_fork_handlers),
