@@ -9,25 +9,47 @@
 #include "hn.h"
 #include "hn_run.h"
 
-static void list_backend(const char *name)
+/* One backend line: name, version, capabilities, or why it is unavailable. */
+static void list_backend(const char *name, json_t *info, const char *why, int vw)
 {
-    char err[512], caps[128], path[4096];
-    if (!hn_runner_path(name, path, sizeof path)) {
-        printf("  %-10s unavailable (no runner bin/abench-runner-%s in this build)\n", name, name);
-        return;
-    }
-    json_t *info = hn_runner_info(name, err, sizeof err);
+    char caps[128];
     if (!info) {
-        printf("  %-10s unavailable (%s)\n", name, err);
+        printf("  %-10s unavailable (%s)\n", name, why);
         return;
     }
     const char *ver = json_string_value(json_object_get(info, "version"));
     const char *chk = json_string_value(json_object_get(info, "malloc_check"));
-    printf("  %-10s %-40s caps: %s", name, ver ? ver : "?",
+    printf("  %-10s %-*s  caps: %s", name, vw, ver ? ver : "?",
            hn_caps_text(json_object_get(info, "caps"), caps, sizeof caps));
     if (chk && strcmp(chk, "ok") != 0) printf("  REFUSES TO RUN: %s", chk);
     printf("\n");
-    json_decref(info);
+}
+
+static void list_backends(int all)
+{
+    enum { MAXB = 16 };
+    const char *names[MAXB];
+    json_t *infos[MAXB];
+    char why[MAXB][512], path[4096];
+    int n = 0, vw = 8;
+    for (int i = 0; hn_known_backends[i] && n < MAXB - 1; i++)
+        names[n++] = hn_known_backends[i];
+    if (all) names[n++] = "null";
+    for (int i = 0; i < n; i++) {
+        infos[i] = NULL;
+        if (!hn_runner_path(names[i], path, sizeof path))
+            snprintf(why[i], sizeof why[i], "no runner bin/abench-runner-%s in this build",
+                     names[i]);
+        else
+            infos[i] = hn_runner_info(names[i], why[i], sizeof why[i]);
+        const char *v = json_string_value(json_object_get(infos[i], "version"));
+        if (v && (int)strlen(v) > vw) vw = (int)strlen(v);
+    }
+    printf("Backends:\n");
+    for (int i = 0; i < n; i++) {
+        list_backend(names[i], infos[i], why[i], vw);
+        json_decref(infos[i]);
+    }
 }
 
 /* Prints text wrapped at 90 columns, each line indented. */
@@ -123,10 +145,7 @@ int hn_cmd_list(int argc, char **argv)
             return HN_EXIT_USAGE;
         }
     if (nnames == 0) {
-        printf("Backends:\n");
-        for (int i = 0; hn_known_backends[i]; i++)
-            list_backend(hn_known_backends[i]);
-        if (all) list_backend("null");
+        list_backends(all);
         printf("\nWorkloads:\n");
     }
     size_t i;
