@@ -89,7 +89,7 @@ typedef struct run_opts {
     unsigned long long seed;
     double timeout;
     const char *out, *label, *suite, *baseline;
-    int report;
+    int report, dry_run;
     const char *sample_mean, *sampler_ms, *settle_ms; /* passed through to runners */
 } run_opts;
 
@@ -174,14 +174,15 @@ static int add_param(run_opts *o, char *kv)
 
 static void run_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: abench run [--alloc a,b] (--workload w1,w2 | --suite default) [--threads 1,2]\n"
-            "                  [--param k=v1,v2]... [--reps N] [--seed S] [--out DIR] [--label L]\n"
-            "                  [--timeout SECS] [--report [--baseline ALLOC]]\n"
-            "                  [--sample-mean OPS] [--sampler-ms MS] [--settle-ms MS]\n"
-            "Comma lists expand into a matrix; cells interleave across allocators. Results go\n"
-            "to results/<date>_<host>_<label>/ (see results/README.md). --alloc defaults to\n"
-            "every backend this build has.\n");
+    fprintf(
+        f,
+        "usage: abench run [--alloc a,b] (--workload w1,w2 | --suite default) [--threads 1,2]\n"
+        "                  [--param k=v1,v2]... [--reps N] [--seed S] [--out DIR] [--label L]\n"
+        "                  [--timeout SECS] [--report [--baseline ALLOC]]\n"
+        "                  [--sample-mean OPS] [--sampler-ms MS] [--settle-ms MS] [--dry-run]\n"
+        "Comma lists expand into a matrix; cells interleave across allocators. Results go\n"
+        "to results/<date>_<host>_<label>/ (see results/README.md). --alloc defaults to\n"
+        "every backend this build has. --dry-run validates and prints the cells, runs nothing.\n");
 }
 
 static int parse_run_args(int argc, char **argv, run_opts *o)
@@ -199,6 +200,10 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
         }
         if (!strcmp(a, "--report")) {
             o->report = 1;
+            continue;
+        }
+        if (!strcmp(a, "--dry-run")) {
+            o->dry_run = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0) {
@@ -937,6 +942,24 @@ static int execute(int argc, char **argv, run_opts *o, json_t *infos, variant *v
     return rc;
 }
 
+/* --dry-run: the planned cells, one per line, in run order. */
+static int dry_run(const run_opts *o, const variant *vs, int nv)
+{
+    enum { MAX_CELLS = 100000 };
+    static cell cells[MAX_CELLS];
+    unsigned n = plan(o, vs, nv, cells, MAX_CELLS);
+    for (unsigned i = 0; i < n; i++) {
+        const variant *v = &vs[cells[i].variant];
+        printf("%u %s %s threads=%u rep=%u", cells[i].idx, o->allocs[cells[i].alloc], v->workload,
+               cells[i].threads, cells[i].rep);
+        for (int k = 0; k < v->nkv; k++)
+            printf(" %s", v->kv[k]);
+        printf("\n");
+    }
+    fprintf(stderr, "abench run: dry run: %u cells, nothing run\n", n);
+    return HN_EXIT_OK;
+}
+
 int hn_cmd_run(int argc, char **argv)
 {
     static run_opts o;
@@ -987,7 +1010,7 @@ int hn_cmd_run(int argc, char **argv)
         fprintf(stderr, "abench run: suite: %d line(s) skipped (see above)\n", nv - kept);
     nv = kept;
     if (nv == 0) return HN_EXIT_USAGE;
-    int rc = execute(argc, argv, &o, infos, vs, nv);
+    int rc = o.dry_run ? dry_run(&o, vs, nv) : execute(argc, argv, &o, infos, vs, nv);
     json_decref(cat);
     json_decref(infos);
     return rc;

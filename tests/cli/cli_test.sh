@@ -7,6 +7,7 @@
 #   interrupt  SIGINT mid-matrix: exit 130, finished cells kept, runs.jsonl parses
 #   schema     runs.jsonl and runs.csv agree; meta.json and cell files are complete
 #   refuse     a runner whose malloc check fails refuses to run (exit 3)
+#   suite      the default suite's lines are valid for this build and cover every workload
 set -u
 case_=$1 abench=$2
 bindir=$(dirname "$abench")
@@ -162,6 +163,30 @@ refuse)
     --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
   check "abench run stops before running (exit 2) and says why" \
     "[ $rc -eq 2 ] && grep -q 'refusing to run' '$tmp/err' && [ ! -e '$tmp/run/runs.jsonl' ]"
+  ;;
+suite)
+  "$abench" run --suite default --alloc null,sys --reps 2 --dry-run >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "dry run exits 0" "[ $rc -eq 0 ]"
+  check "no suite line is rejected by this build's workloads" "! grep -q 'line(s) skipped' '$tmp/err'"
+  check "nothing was written" "[ ! -e results ]"
+  "$abench" list >"$tmp/list"
+  check "every listed workload is in the suite, cells interleaved, reps outermost" "python3 - '$tmp/out' '$tmp/list' <<'PY'
+import sys, re
+cells = [l.split() for l in open(sys.argv[1])]
+listed = set()
+in_w = False
+for l in open(sys.argv[2]):
+    if l.startswith('Workloads:'): in_w = True; continue
+    m = re.match(r'  (\S+) ', l)
+    if in_w and m: listed.add(m.group(1))
+in_suite = {c[2] for c in cells}
+missing = listed - in_suite - {'replay'}  # replay needs a trace file of the user's
+assert not missing, missing
+assert [c[1] for c in cells[:4]] == ['null', 'sys', 'null', 'sys']
+reps = [int(c[4].split('=')[1]) for c in cells]
+assert reps == sorted(reps) and reps.count(0) == reps.count(1) == len(cells) // 2
+assert [int(c[0]) for c in cells] == list(range(len(cells)))
+PY"
   ;;
 *) echo "cli_test.sh: unknown case '$case_'" >&2; exit 2 ;;
 esac
