@@ -8,7 +8,7 @@
  * Robson-style adversary: every size class keeps scattered survivors).
  * Phase changes are timeline events (thread 0, between barriers of all workers); wl_settle
  * follows each mass free. Invariant: blk[0..n) are the thread's live blocks, size[i] their
- * sizes, each tagged; n == 0 at the end of every round.
+ * sizes, each carrying its own tag[i] at both ends; n == 0 at the end of every round.
  */
 #include <stdio.h>
 
@@ -43,7 +43,9 @@ typedef struct frag_state {
 typedef struct frag_local {
     void **blk;
     size_t *size;
+    uint8_t *tag; /* each block's own tag (from a serial number), kept through compaction */
     size_t n;
+    uint64_t serial;
 } frag_local;
 
 static frag_state state_storage; /* setup fills it; runs in one process are sequential */
@@ -98,14 +100,15 @@ static void add(wl_thread *t, frag_local *l, size_t size)
 {
     void *p = wl_malloc(t, size);
     if (!p) wl_die("fragment", "malloc(%zu) failed", size);
-    wl_touch(p, size, wl_tag(size, 0));
+    l->tag[l->n] = wl_tag(size, l->serial++);
+    wl_touch(p, size, l->tag[l->n]);
     l->blk[l->n] = p;
     l->size[l->n++] = size;
 }
 
 static void drop(wl_thread *t, frag_local *l, size_t i)
 {
-    if (!wl_check(l->blk[i], l->size[i], wl_tag(l->size[i], 0)))
+    if (!wl_check(l->blk[i], l->size[i], l->tag[i]))
         wl_die("fragment", "block of %zu bytes was overwritten", l->size[i]);
     wl_free(t, l->blk[i], l->size[i]);
 }
@@ -117,6 +120,7 @@ static void thin(wl_thread *t, frag_local *l, size_t keep_one_in)
     for (size_t i = 0; i < l->n; i++) {
         if (wl_rand_below(t->rng, keep_one_in) == 0) {
             l->blk[kept] = l->blk[i];
+            l->tag[kept] = l->tag[i];
             l->size[kept++] = l->size[i];
         } else {
             drop(t, l, i);
@@ -173,8 +177,9 @@ static void round_robson(wl_thread *t, frag_state *st, frag_local *l)
 static void frag_thread(wl_thread *t)
 {
     frag_state *st = t->run->state;
-    frag_local l = {wl_meta_alloc("fragment", st->cap * sizeof(void *)),
-                    wl_meta_alloc("fragment", st->cap * sizeof(size_t)), 0};
+    frag_local l = {.blk = wl_meta_alloc("fragment", st->cap * sizeof(void *)),
+                    .size = wl_meta_alloc("fragment", st->cap * sizeof(size_t)),
+                    .tag = wl_meta_alloc("fragment", st->cap)};
     wl_rng_seed(t->rng, t->run->seed, t->id);
     for (uint64_t r = 0; r < st->rounds; r++) {
         if (st->robson)
@@ -184,6 +189,7 @@ static void frag_thread(wl_thread *t)
     }
     wl_meta_free(l.blk, st->cap * sizeof(void *));
     wl_meta_free(l.size, st->cap * sizeof(size_t));
+    wl_meta_free(l.tag, st->cap);
 }
 
 const wl_workload wl_fragment = {

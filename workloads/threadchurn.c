@@ -6,6 +6,8 @@
  * by another, often dead, thread. Teardown frees what is left in the table.
  * Invariant: each transfer entry is NULL or a live block whose first 8 bytes hold its size and
  * whose last byte is its tag; an entry is owned by whoever swapped it out (atomic exchange).
+ * A block's size header is zeroed just before its free, so a second owner of it (an allocator
+ * handing one block out twice) finds an impossible size.
  */
 #include <stdio.h>
 #include <string.h>
@@ -70,12 +72,16 @@ static void *new_block(wl_thread *t, const tc_state *st, size_t *size_out)
     return p;
 }
 
-static void drop_block(wl_thread *t, void *p)
+/* Checks a block's header and tag, poisons its header (so a block handed out twice is noticed
+ * by its second owner) and frees it. */
+static void drop_block(wl_thread *t, const tc_state *st, void *p)
 {
     size_t n;
     memcpy(&n, p, sizeof n);
-    if (!wl_check((char *)p + sizeof n, n - sizeof n, wl_tag(n, 0)))
-        wl_die("threadchurn", "block of %zu bytes was overwritten", n);
+    if (n < st->dist.min || n > st->dist.max ||
+        !wl_check((char *)p + sizeof n, n - sizeof n, wl_tag(n, 0)))
+        wl_die("threadchurn", "block of %zu bytes was overwritten (or handed out twice)", n);
+    memset(p, 0, sizeof n);
     wl_free(t, p, n);
 }
 
@@ -89,16 +95,16 @@ static void generation(wl_thread *t, void *arg)
         g->ptr[i] = new_block(t, st, &sz);
     for (size_t k = 0; k < n; k++) {
         size_t j = (size_t)wl_rand_below(t->rng, n);
-        drop_block(t, g->ptr[j]);
+        drop_block(t, st, g->ptr[j]);
         g->ptr[j] = new_block(t, st, &sz);
     }
     for (size_t i = 0; i < n; i++) {
         if ((wl_rand(t->rng) >> 32) < st->survive_cut) {
             size_t slot = (size_t)wl_rand_below(t->rng, st->ntransfer);
             void *old = atomic_exchange(&st->transfer[slot], g->ptr[i]);
-            if (old) drop_block(t, old);
+            if (old) drop_block(t, st, old);
         } else {
-            drop_block(t, g->ptr[i]);
+            drop_block(t, st, g->ptr[i]);
         }
     }
     wl_count_ops(t, 2 * n);
@@ -120,7 +126,7 @@ static void tc_teardown(wl_run *run)
     wl_thread *t = &run->threads[0]; /* every worker has returned: slot 0 does the accounting */
     for (size_t i = 0; i < st->ntransfer; i++) {
         void *p = atomic_exchange(&st->transfer[i], NULL);
-        if (p) drop_block(t, p);
+        if (p) drop_block(t, st, p);
     }
     wl_meta_free((void *)st->transfer, st->ntransfer * sizeof *st->transfer);
 }

@@ -33,8 +33,14 @@ static void *worker(void *arg)
 int wl_drive(const wl_workload *w, unsigned nthreads, uint64_t seed, const char *const *kv, int n,
              wl_drive_result *res)
 {
+    return wl_drive_on(wl_test_backend(), w, nthreads, seed, kv, n, res);
+}
+
+int wl_drive_on(const ab_allocator *a, const wl_workload *w, unsigned nthreads, uint64_t seed,
+                const char *const *kv, int n, wl_drive_result *res)
+{
     memset(res, 0, sizeof *res);
-    wl_run run = {.w = w, .a = wl_test_backend(), .nthreads = nthreads, .seed = seed};
+    wl_run run = {.w = w, .a = a, .nthreads = nthreads, .seed = seed};
     wl_test_events_clear();
     if (wl_params_parse(&run, kv, n, res->err, sizeof res->err) != 0) return res->rc = -1;
     run.threads = calloc(nthreads, sizeof *run.threads);

@@ -22,6 +22,9 @@ const ab_allocator *wl_test_backend(void);
 
 int wl_drive(const wl_workload *w, unsigned nthreads, uint64_t seed, const char *const *kv, int n,
              wl_drive_result *res);
+/* The same on a given backend. */
+int wl_drive_on(const ab_allocator *a, const wl_workload *w, unsigned nthreads, uint64_t seed,
+                const char *const *kv, int n, wl_drive_result *res);
 
 /* Events recorded by the measurement test double (NULL-terminated names, in order), or NULL
  * when the tests link the real ab_measure. Cleared by wl_drive(). */
