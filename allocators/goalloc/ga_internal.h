@@ -322,18 +322,18 @@ typedef struct ga_span {
     uint8_t ci;        /* cache/central index: spanclass, or GA_TINY_CENTRAL */
     uint8_t needzero;  /* some slot may hold old data (spec 5.5) */
     _Atomic uint8_t state;
-    _Atomic uintptr_t remote;         /* frees pushed by other threads, or GA_REMOTE_UNOWNED */
-    struct ga_mcache *_Atomic owner;  /* mcache that caches this span, NULL otherwise */
+    _Atomic uintptr_t remote;        /* frees pushed by other threads, or GA_REMOTE_UNOWNED */
+    struct ga_mcache *_Atomic owner; /* mcache that caches this span, NULL otherwise */
     /* Slow path and bookkeeping. */
     uintptr_t limit; /* base + nelems * elemsize */
     size_t npages;
-    uint32_t sweepgen;       /* for the GC (issue 5); 0 in manual mode */
-    uint64_t *gcmarkbits;    /* for the GC (issue 5); NULL in manual mode */
-    ga_tinymeta *tiny;       /* tiny spans only */
+    uint32_t sweepgen;    /* for the GC (issue 5); 0 in manual mode */
+    uint64_t *gcmarkbits; /* for the GC (issue 5); NULL in manual mode */
+    ga_tinymeta *tiny;    /* tiny spans only */
     struct ga_span *next, *prev;
     struct ga_spanlist *list; /* mcentral list holding the span, NULL when cached or large */
     uint64_t allocbits[GA_MAX_OBJS_PER_SPAN / 64];
-} ga_span;
+} __attribute__((aligned(64))) ga_span; /* no false sharing between spans of two threads */
 
 extern ga_span _ga_span_empty; /* the static dummy span with no free slot */
 
@@ -472,18 +472,18 @@ typedef struct ga_mcache_class {
  * cls[ci].free is allocated in its span and counted in nfreed; the tiny block (if any) is an
  * allocated block of a tiny span whose count excludes the tinycount sub-objects handed out. */
 typedef struct ga_mcache {
-    uintptr_t tiny;      /* current 16-byte tiny block, 0 when none */
-    size_t tinyoffset;   /* bytes used in it */
-    uint32_t tinycount;  /* sub-objects handed out from it */
-    uint16_t tinybounds; /* its sub-object boundaries, mirrored in the span's tinymeta */
+    uintptr_t tiny;                /* current 16-byte tiny block, 0 when none */
+    size_t tinyoffset;             /* bytes used in it */
+    uint32_t tinycount;            /* sub-objects handed out from it */
+    uint16_t tinybounds;           /* its sub-object boundaries, mirrored in the span's tinymeta */
     _Atomic uint16_t *tinyboundsp; /* where they are mirrored */
     ga_thread_counters ctr;
     ga_mcache_class cls[GA_NUM_CENTRALS];
     ga_pagecache pcache; /* pages for spans under 16 pages, no lock (spec 5.3) */
     ga_span *spancache[GA_SPANCACHE_MAX];
     unsigned nspancache;
-    struct ga_mcache *next, *prev; /* registry */
-} ga_mcache;
+    struct ga_mcache *next, *prev;        /* registry */
+} __attribute__((aligned(64))) ga_mcache; /* no false sharing between threads */
 
 extern __thread ga_mcache *_ga_tls_mcache __attribute__((tls_model("initial-exec")));
 
