@@ -473,7 +473,9 @@ static void chart_throughput(rep *R, const char *workload)
 
 static void key_label(char *buf, size_t len, const rkey *k)
 {
-    snprintf(buf, len, "%s t=%ld%s%s", k->workload, k->threads, *k->params ? " " : "", k->params);
+    char t[32] = "";
+    if (k->threads > 0) snprintf(t, sizeof t, " t=%ld", k->threads);
+    snprintf(buf, len, "%s%s%s%s", k->workload, t, *k->params ? " " : "", k->params);
 }
 
 static void chart_relative(rep *R)
@@ -535,7 +537,8 @@ static void chart_relative(rep *R)
             "set ytics (\"1/8\" 0.125, \"1/4\" 0.25, \"1/2\" 0.5, \"0.7\" 0.7, \"1\" 1, \"1.4\" "
             "1.4, \"2\" 2, \"4\" 4, \"8\" 8, \"16\" 16)\n"
             "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
-            "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -30\n"
+            "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -30\nset "
+            "bmargin 9\n"
             "set datafile missing 'NaN'\nplot ",
             fmin(lo, 1) / 1.3, fmax(hi, 1) * 1.3, R->baseline);
     for (size_t a = 0; a < R->nallocs; a++) {
@@ -561,6 +564,7 @@ static void chart_boxes(rep *R)
         double x;
     } *blk = calloc(R->nkeys * R->nallocs + 1, sizeof *blk);
     double width = 0.8 / (double)R->nallocs;
+    int few = 0; /* gnuplot draws a box only from 4 values on; fewer appear as points */
     char(*labels)[400] = calloc(R->nkeys + 1, sizeof *labels);
     for (size_t k = 0; k < R->nkeys; k++) {
         double med[MAX_ALLOCS], sum = 0;
@@ -584,6 +588,7 @@ static void chart_boxes(rep *R)
                     R->allocs[a], labels[nshown]);
             for (size_t i = 0; i < n; i++)
                 fprintf(dat, "%.4f %.6g\n", x, v[i] / mean);
+            few |= n < 4;
             blk[nblocks++] = (struct blk){a, x};
         }
         nshown++;
@@ -594,6 +599,7 @@ static void chart_boxes(rep *R)
         free(labels);
         return;
     }
+    if (few) note(R, "box plots: cells with fewer than 4 ok repetitions are drawn as points only");
     snprintf(c.title, sizeof c.title,
              "Spread over repetitions: %s relative to the cross-allocator mean (box plots)",
              strcmp(R->metric, "wall_s") == 0 ? "wall time" : "time per operation");
@@ -607,7 +613,7 @@ static void chart_boxes(rep *R)
             "set style fill solid 0.5 border -1\nset style boxplot outliers pointtype 7\nset "
             "pointsize 0.6\n"
             "set boxwidth %.4f absolute\nset ylabel 'relative to the mean of the allocators'\n"
-            "set xrange [-0.6:%zu.4]\nset xtics rotate by -30 (",
+            "set xrange [-0.6:%zu.4]\nset bmargin 9\nset xtics rotate by -30 (",
             width * 0.8, nshown - 1);
     for (size_t i = 0; i < nshown; i++) {
         fprintf(f, "%s", i ? ", " : "");
@@ -937,7 +943,7 @@ static void summary_table(rep *R, doc *d)
             }
             fmt_num(med, sizeof med, m, unit);
             if (n)
-                snprintf(spread, sizeof spread, "%.4g..%.4g", lo, hi);
+                snprintf(spread, sizeof spread, "%.4g..%.4g %s", lo, hi, unit);
             else
                 snprintf(spread, sizeof spread, "-");
             if (base > 0 && isfinite(m))
@@ -962,6 +968,45 @@ static void summary_table(rep *R, doc *d)
             doc_row(d, cells, 10, 0);
         }
     }
+    doc_table_end(d);
+}
+
+/* GC figures of the rows that have them (results/README.md `gc`), medians over ok reps. */
+static void gc_table(rep *R, doc *d)
+{
+    static const char *const f[] = {"gc_cycles", "gc_pause_p50_ns", "gc_pause_p99_ns",
+                                    "gc_pause_max_ns", "gc_cpu_fraction"};
+    size_t with = 0;
+    for (size_t i = 0; i < R->res.nrows; i++)
+        with += R->res.rows[i].has_gc;
+    if (with == 0) return;
+    doc_h(d, 2, "Garbage collection");
+    const char *hdr[] = {"workload",  "threads",   "alloc",     "GC cycles",
+                         "pause p50", "pause p99", "pause max", "GC CPU fraction"};
+    doc_table_begin(d);
+    doc_row(d, hdr, 8, 1);
+    double v[4096];
+    for (size_t k = 0; k < R->nkeys; k++)
+        for (size_t a = 0; a < R->nallocs; a++) {
+            char c[5][64], thr[32];
+            int any = 0;
+            for (int j = 0; j < 5; j++) {
+                size_t n = cell_values(R, &R->keys[k], R->allocs[a], f[j], NULL, v, 4096);
+                double m = n ? hn_median(v, n) : NAN;
+                any |= n > 0;
+                if (!n)
+                    snprintf(c[j], sizeof c[j], "-");
+                else if (j == 0 || j == 4)
+                    snprintf(c[j], sizeof c[j], "%.4g", m);
+                else
+                    snprintf(c[j], sizeof c[j], "%.4g ms", m / 1e6);
+            }
+            if (!any) continue;
+            snprintf(thr, sizeof thr, "%ld", R->keys[k].threads);
+            const char *cells[] = {
+                R->keys[k].workload, thr, R->allocs[a], c[0], c[1], c[2], c[3], c[4]};
+            doc_row(d, cells, 8, 0);
+        }
     doc_table_end(d);
 }
 
@@ -1096,6 +1141,7 @@ static int write_reports(rep *R)
     command_line(R, &d);
     doc_h(&d, 2, "Summary");
     summary_table(R, &d);
+    gc_table(R, &d);
     failed_cells(R, &d);
     doc_h(&d, 2, "Charts");
     for (size_t i = 0; i < R->ncharts; i++) {
@@ -1201,6 +1247,10 @@ int hn_report_run(const char *run_dir, const char *baseline)
         for (size_t a = 0; a < R.nallocs; a++)
             chart_gc(&R, R.workloads[w], R.allocs[a]);
     chart_sizeclasses(&R);
+    char log[4200];
+    struct stat lst;
+    snprintf(log, sizeof log, "%s/gnuplot.log", R.plots);
+    if (stat(log, &lst) == 0 && lst.st_size == 0) unlink(log);
     int drawn = R.gnuplot_ok;
     int rc = write_reports(&R);
     if (rc == HN_EXIT_OK)
