@@ -66,8 +66,10 @@ static void cs_thread(wl_thread *t)
     for (uint64_t k = 0; k < st->iterations; k++) {
         volatile uint8_t *p = wl_malloc(t, n);
         if (!p) wl_die("cachescratch", "malloc(%zu) failed", n);
-        for (uint64_t w = 0; w < st->writes; w++)
-            p[w % n] = (uint8_t)(p[w % n] + 1);
+        for (uint64_t w = 0, at = 0; w < st->writes; w++) { /* no division in the loop */
+            p[at] = (uint8_t)(p[at] + 1);
+            if (++at == n) at = 0;
+        }
         wl_touch((void *)p, n, (uint8_t)k);
         wl_free(t, (void *)p, n);
         if ((k & 63) == 63) wl_count_ops(t, 64);
