@@ -1,0 +1,141 @@
+/* ab_goalloc.c - the goalloc backend: Go's runtime allocator rebuilt in C (allocators/goalloc).
+ *
+ * Owns ab_alloc_goalloc. Invariants:
+ *  - every member calls goalloc's public ga_* API directly (goalloc.h), never the process
+ *    malloc, so the adapter means the same thing in every build;
+ *  - built with AB_GOALLOC_REPLACES_MALLOC (adapters.cmake, outside sanitizer builds) the
+ *    adapter library also carries preload.c whole, so the process malloc is goalloc's too and
+ *    check_process_malloc() proves it (a process malloc(64) block is owned by goalloc).
+ *    Without it (sanitizer builds, the fuzzers) the process malloc is someone else's and the
+ *    check proves that instead: a process block is NOT goalloc's;
+ *  - stats() maps Go's MemStats (ga_read_memstats) onto the neutral figures, below, and adds
+ *    every MemStats field as an extra under Go's field name;
+ *  - caps: none yet. The GC, the memory limit and user arenas arrive with their issues.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ab_allocator.h"
+#include "goalloc.h"
+
+#ifndef AB_GOALLOC_VERSION
+#define AB_GOALLOC_VERSION "unknown"
+#endif
+#ifndef GOALLOC_DEBUG
+#define GOALLOC_DEBUG -1 /* not told: the fuzz build compiles this file on its own */
+#endif
+#define GA_STR_(x) #x
+#define GA_STR(x) GA_STR_(x)
+
+static const char *ga_version(void)
+{
+    return "goalloc " AB_GOALLOC_VERSION " (go1.26 size classes, debug " GA_STR(GOALLOC_DEBUG) ")";
+}
+
+/* ---- Process malloc ---- */
+
+static int ga_check_process_malloc(char *err, size_t errlen)
+{
+    char *p = malloc(64);
+    if (!p) {
+        snprintf(err, errlen, "process malloc(64) returned NULL");
+        return -1;
+    }
+    memset(p, 0, 64);
+    int owned = ga_owns(p);
+    int rc = 0;
+#ifdef AB_GOALLOC_REPLACES_MALLOC
+    if (!owned) {
+        snprintf(err, errlen,
+                 "process malloc is not goalloc's: malloc(64) returned %p, which goalloc does "
+                 "not own (goalloc_malloc not linked in whole?)",
+                 (void *)p);
+        rc = -1;
+    }
+#else
+    if (owned) {
+        snprintf(err, errlen,
+                 "process malloc returned a goalloc block, but this build of the adapter does "
+                 "not replace malloc");
+        rc = -1;
+    }
+#endif
+    free(p);
+    return rc;
+}
+
+/* ---- Allocation: ga_* directly ---- */
+
+static void *ga_aligned(size_t alignment, size_t size)
+{
+    if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return ga_aligned_alloc(alignment, size);
+}
+
+static void ga_thread_exit(void)
+{
+    ga_thread_flush();
+}
+
+/* ---- Stats: Go's MemStats ---- */
+
+static void put_extra(void *ctx, const char *name, double value)
+{
+    ab_stats_put(ctx, name, value);
+}
+
+/* Neutral figures from MemStats (goalloc has no stacks and no profiling buckets):
+ *   allocated = HeapAlloc (class-rounded live bytes), active = HeapInuse (in-use spans),
+ *   mapped    = Sys - HeapReleased (heap and metadata mapped and not returned),
+ *   resident  = HeapInuse + (HeapIdle - HeapReleased) + metadata = mapped: an upper bound,
+ *               since pages never touched since they were mapped are not yet resident,
+ *   retained  = HeapReleased (address space kept, pages returned to the OS). */
+static int ga_stats(ab_stats *out)
+{
+    ga_memstats ms;
+    out->valid = 0;
+    out->n_extra = 0;
+    if (ga_read_memstats(&ms) != 0) return -1;
+    uint64_t meta = ms.MSpanSys + ms.MCacheSys + ms.GCSys + ms.OtherSys;
+    out->allocated = ms.HeapAlloc;
+    out->active = ms.HeapInuse;
+    out->resident = ms.HeapInuse + (ms.HeapIdle - ms.HeapReleased) + meta;
+    out->mapped = ms.Sys - ms.HeapReleased;
+    out->retained = ms.HeapReleased;
+    out->valid =
+        AB_STAT_allocated | AB_STAT_active | AB_STAT_resident | AB_STAT_mapped | AB_STAT_retained;
+    ga_memstats_foreach(&ms, put_extra, out);
+    return 0;
+}
+
+/* Flushes the calling thread's cache, so its empty spans go back to the page heap. Returning
+ * free pages to the OS needs ga_free_os_memory() (the scavenger, issue 4), which does not
+ * exist yet: until then collect() releases nothing to the OS. */
+static void ga_collect(int level)
+{
+    (void)level;
+    ga_thread_flush();
+}
+
+const ab_allocator ab_alloc_goalloc = {
+    .name = "goalloc",
+    .caps = 0,
+    .version = ga_version,
+    .init = NULL,
+    .check_process_malloc = ga_check_process_malloc,
+    .malloc = ga_malloc,
+    .calloc = ga_calloc,
+    .realloc = ga_realloc,
+    .free = ga_free,
+    .aligned_alloc = ga_aligned,
+    .usable_size = ga_usable_size,
+    .thread_init = NULL,
+    .thread_exit = ga_thread_exit,
+    .stats = ga_stats,
+    .collect = ga_collect,
+};

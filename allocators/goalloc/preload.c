@@ -1,0 +1,112 @@
+/* preload.c - the malloc family exported as the process allocator: libgoalloc-malloc.so
+ * (LD_PRELOAD) and the goalloc runner (linked in whole). See malloc.c for the overview.
+ *
+ * Every function forwards to the ga_* entry point of the same meaning; C and POSIX semantics
+ * (NULL + errno, never abort) come from malloc.c. Invariants:
+ *  - nothing here runs before the first allocation except the constructor, which only
+ *    registers the fork handlers; goalloc initialises lazily inside ga_malloc & co, reads
+ *    its options with getenv and never calls malloc itself, so there is no dlsym and no
+ *    recursion through the dynamic loader at start-up;
+ *  - fork: the prepare handler takes every goalloc lock (_ga_heap_fork_prepare) so the child
+ *    starts with a consistent heap; parent and child release or reset them. Handlers
+ *    registered later (by the program) run their prepare step before ours, so they may
+ *    still allocate.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "ga_internal.h"
+
+/* cfree is gone from glibc's headers (2.26) but old binaries still call it. */
+void cfree(void *p);
+
+void *malloc(size_t size)
+{
+    return ga_malloc(size);
+}
+
+void free(void *p)
+{
+    ga_free(p);
+}
+
+void cfree(void *p)
+{
+    ga_free(p);
+}
+
+void *calloc(size_t n, size_t size)
+{
+    return ga_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size)
+{
+    return ga_realloc(p, size);
+}
+
+void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return ga_realloc(p, bytes);
+}
+
+void *aligned_alloc(size_t alignment, size_t size)
+{
+    return ga_aligned_alloc(alignment, size);
+}
+
+int posix_memalign(void **out, size_t alignment, size_t size)
+{
+    return ga_posix_memalign(out, alignment, size);
+}
+
+void *memalign(size_t alignment, size_t size)
+{
+    return ga_memalign(alignment, size);
+}
+
+void *valloc(size_t size)
+{
+    return ga_valloc(size);
+}
+
+void *pvalloc(size_t size)
+{
+    return ga_pvalloc(size);
+}
+
+size_t malloc_usable_size(void *p)
+{
+    return p ? ga_usable_size(p) : 0;
+}
+
+/* ---- Fork safety ---- */
+
+static void fork_prepare(void)
+{
+    _ga_heap_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    _ga_heap_fork_parent();
+}
+
+static void fork_child(void)
+{
+    _ga_heap_fork_child();
+}
+
+__attribute__((constructor)) static void preload_init(void)
+{
+    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
+        _ga_warn("pthread_atfork failed: fork() while other threads allocate may deadlock");
+}
