@@ -133,13 +133,29 @@ static void test_registry(void **state)
             assert_false(seen_test_only); /* test-only ones come last */
         for (int k = 0; k < n; k++)
             assert_string_not_equal(all[k]->name, w->name);
+        /* parameters: unique names, a help line, choices for enums */
+        for (unsigned i = 0; i < w->nparams; i++) {
+            const wl_param_def *d = &w->params[i];
+            assert_non_null(d->name);
+            assert_non_null(d->help);
+            assert_non_null(d->def);
+            if (d->type == WL_P_ENUM) assert_non_null(d->choices);
+            assert_int_equal(wl_param_index(w, d->name), (int)i);
+        }
         /* every default parses */
         wl_run run = {.w = w};
         char err[256];
         if (wl_params_parse(&run, NULL, 0, err, sizeof err) != 0) fail_msg("%s: %s", w->name, err);
     }
     assert_true(n >= 1);
-    assert_non_null(wl_find("churn"));
+    static const char *const mine[] = {"churn",    "larson",       "prodcons", "threadchurn",
+                                       "fragment", "burst",        "large",    "realloc",
+                                       "tiny",     "cachescratch", "replay"};
+    for (size_t i = 0; i < sizeof mine / sizeof mine[0]; i++) {
+        const wl_workload *w = wl_find(mine[i]);
+        if (!w) fail_msg("workload '%s' is not registered", mine[i]);
+        assert_false(w->flags & WL_F_TEST_ONLY);
+    }
     assert_null(wl_find("no-such-workload"));
     assert_string_equal(wl_op_names[WL_OP_MALLOC], "malloc");
     assert_string_equal(wl_op_names[WL_OP_REQUEST], "request");
