@@ -93,6 +93,9 @@ uint64_t hn_measure_wall_ns(const wl_run *run);
 int hn_measure_write(wl_run *run, const char *dir, FILE *json);
 void hn_measure_free(wl_run *run);
 
+/* Clears the valid bit of every neutral stats field above INT64_MAX (a negative figure wrapped
+ * to unsigned by the backend: not a measurement) and returns the bits it cleared. */
+unsigned hn_stats_drop_wrapped(ab_stats *st);
 /* Writes s as a JSON string literal (quotes and escapes). */
 void hn_json_str(FILE *f, const char *s);
 /* Exponential countdown with mean `mean` (>= 1), drawn from rng. */

@@ -281,6 +281,17 @@ static void on_gc_event(const ab_gc_event *ev, void *ctx)
 
 /* ---- Timeline sampler ---- */
 
+unsigned hn_stats_drop_wrapped(ab_stats *st)
+{
+    unsigned dropped = 0;
+#define AB_X(name, bit, desc)                                                                      \
+    if ((st->valid & AB_STAT_##name) && st->name > (uint64_t)INT64_MAX) dropped |= AB_STAT_##name;
+    AB_STATS_FIELDS(AB_X)
+#undef AB_X
+    st->valid &= ~dropped;
+    return dropped;
+}
+
 static void sample_once(wl_measure *m)
 {
     ab_stats st;
@@ -291,6 +302,8 @@ static void sample_once(wl_measure *m)
     r->live = live_sum(m->run);
     memset(&st, 0, offsetof(ab_stats, extra));
     r->valid = m->run->a->stats(&st) == 0 ? st.valid : 0;
+    hn_stats_drop_wrapped(&st);
+    r->valid &= st.valid;
     unsigned i = 0;
 #define AB_X(name, bit, desc) r->st[i++] = st.name;
     AB_STATS_FIELDS(AB_X)

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -255,6 +256,13 @@ static void write_stats(FILE *f, const ab_allocator *a)
         mmap(NULL, sizeof *st, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (st == MAP_FAILED) return;
     if (a->stats(st) == 0) {
+        unsigned dropped = hn_stats_drop_wrapped(st);
+#define AB_X(name, bit, desc)                                                                      \
+    if (dropped & AB_STAT_##name)                                                                  \
+        fprintf(stderr, "%s: warning: backend stat '" #name "' is negative (%lld): left out\n",    \
+                prog, (long long)st->name);
+        AB_STATS_FIELDS(AB_X)
+#undef AB_X
         fputs(",\"stats_end\":{", f);
         int first = 1;
 #define AB_X(name, bit, desc)                                                                      \
@@ -268,7 +276,10 @@ static void write_stats(FILE *f, const ab_allocator *a)
         for (unsigned i = 0; i < st->n_extra && i < AB_STATS_MAX_EXTRA; i++) {
             fputs(i ? "," : "", f);
             hn_json_str(f, st->extra[i].key);
-            fprintf(f, ":%.17g", st->extra[i].value);
+            if (isfinite(st->extra[i].value))
+                fprintf(f, ":%.17g", st->extra[i].value);
+            else
+                fputs(":null", f); /* JSON has no NaN or infinity */
         }
         fputs("}}", f);
     }
