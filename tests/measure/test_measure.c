@@ -340,6 +340,108 @@ static void test_untimed_hooks(void **state)
     assert_int_equal(atomic_load(&t.live_bytes), 0);
 }
 
+/* ---- GC events through the backend's hook ---- */
+
+static ab_gc_event_fn hook_fn;
+static void *hook_ctx;
+static void fake_set_hook(ab_gc_event_fn fn, void *ctx)
+{
+    hook_fn = fn;
+    hook_ctx = ctx;
+}
+static int fake_stats(ab_stats *st)
+{
+    st->valid = AB_STAT_allocated | AB_STAT_mapped;
+    st->allocated = 100;
+    st->mapped = UINT64_MAX - 5; /* a wrapped negative: must be left out */
+    return 0;
+}
+
+static void test_gc_events(void **state)
+{
+    (void)state;
+    ab_allocator a = {.name = "fakegc",
+                      .caps = AB_CAP_GC,
+                      .malloc = fake_malloc,
+                      .free = fake_free,
+                      .stats = fake_stats,
+                      .gc_set_event_hook = fake_set_hook};
+    static wl_run run;
+    static wl_thread th[1];
+    static const wl_workload w = {.name = "gcfake"};
+    char dir[] = "/tmp/abench-gcev-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    run = (wl_run){.w = &w, .a = &a, .nthreads = 1, .threads = th};
+    th[0] = (wl_thread){.run = &run, .a = &a};
+    hn_timer_cal cal;
+    hn_timer_calibrate(&cal);
+    hn_measure_opts o = {.sample_mean_ops = 64, .sampler_ms = 1, .settle_ms = 0};
+    assert_int_equal(hn_measure_init(&run, &o, &cal), 0);
+    assert_non_null(hook_fn); /* installed because the backend has AB_CAP_GC */
+    hn_measure_start(&run);
+    static const uint64_t pauses[] = {3000, 1000, 2000};
+    for (uint64_t c = 1; c <= 3; c++) {
+        ab_gc_event ev = {.kind = AB_GC_EV_CYCLE_START,
+                          .cycle = c,
+                          .t_ns = hn_now_ns(),
+                          .heap_goal = 4 << 20,
+                          .mem_limit = -1};
+        hook_fn(&ev, hook_ctx);
+        ev.kind = AB_GC_EV_CYCLE_END;
+        ev.pause_ns = pauses[c - 1];
+        ev.heap_marked = 1000 * (int64_t)c;
+        hook_fn(&ev, hook_ctx);
+    }
+    struct timespec d = {0, 3000000};
+    nanosleep(&d, NULL);
+    hn_measure_stop(&run);
+    char *frag = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&frag, &len);
+    fputs("{\"x\":0", f);
+    assert_int_equal(hn_measure_write(&run, dir, f), 0);
+    fputs("}", f);
+    fclose(f);
+    json_t *j = json_loads(frag, 0, NULL);
+    assert_non_null(j);
+    json_t *gc = json_object_get(j, "gc");
+    assert_int_equal(json_integer_value(json_object_get(gc, "cycles")), 3);
+    assert_int_equal(json_integer_value(json_object_get(gc, "pause_p50_ns")), 2000);
+    assert_int_equal(json_integer_value(json_object_get(gc, "pause_max_ns")), 3000);
+    assert_int_equal(json_integer_value(json_object_get(gc, "pause_total_ns")), 6000);
+    json_decref(j);
+    free(frag);
+    char path[256], line[512];
+    int ends = 0, starts = 0;
+    snprintf(path, sizeof path, "%s/events.csv", dir);
+    FILE *g = fopen(path, "r");
+    assert_non_null(g);
+    while (fgets(line, sizeof line, g)) {
+        starts += strstr(line, ",gc_start,gc") != NULL;
+        if (strstr(line, ",gc_end,gc2,")) {
+            ends++;
+            assert_non_null(strstr(line, ",2,1000,")); /* cycle 2, pause 1000 ns */
+        } else {
+            ends += strstr(line, ",gc_end,") != NULL;
+        }
+    }
+    fclose(g);
+    assert_int_equal(starts, 3);
+    assert_int_equal(ends, 3);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/timeline.csv", dir);
+    g = fopen(path, "r");
+    assert_non_null(fgets(line, sizeof line, g));
+    assert_non_null(fgets(line, sizeof line, g));
+    /* allocated kept, the wrapped mapped figure left empty */
+    assert_non_null(strstr(line, ",100,,,,"));
+    fclose(g);
+    unlink(path);
+    rmdir(dir);
+    hn_measure_free(&run);
+    assert_null(hook_fn); /* removed again */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_timer_calibration),
         cmocka_unit_test(test_exp_countdown),
         cmocka_unit_test(test_untimed_hooks),
+        cmocka_unit_test(test_gc_events),
 #ifdef HAVE_SYS_ADAPTER
         cmocka_unit_test(test_mini_run),
 #endif
