@@ -220,6 +220,28 @@ void _ga_scavenge_release_os(void *arg, uintptr_t base, size_t bytes);
 void _ga_pagealloc_next_gen(ga_pagealloc *pa);
 /* Walks the bitmaps: bytes of free pages whose scavenged bit is set (tests and checks). */
 size_t _ga_pagealloc_scavenged_bytes(ga_pagealloc *pa);
+/* Goals (spec 7.1): 110% of the peak in-use bytes of the last generation, page-rounded; 95%
+ * of the memory limit (UINT64_MAX when there is none). */
+uint64_t _ga_scav_retain_goal(uint64_t peak_inuse);
+uint64_t _ga_scav_limit_goal(int64_t limit);
+/* The pacing controller (spec 7.2): output = the background work:sleep ratio; input = the
+ * scavenger's CPU share, period in microseconds. */
+typedef struct ga_scav_pi {
+    double kp, ti, tt, min, max, integral;
+} ga_scav_pi;
+void _ga_scav_pi_init(ga_scav_pi *c);
+double _ga_scav_pi_next(ga_scav_pi *c, double input, double setpoint, double period, bool *ok);
+/* The heap's scavenger. start: the background thread, once (lazily; never in a forked child).
+ * on_grow: call after the heap grew by `grown` bytes, without the heap lock: starts the thread,
+ * samples the peak, scavenges eagerly past the retention goal and forced past the limit. */
+void _ga_scavenger_start(void);
+void _ga_scavenge_on_grow(size_t grown);
+typedef struct ga_scav_stats {
+    bool running;
+    uint64_t released_bg, released_eager, generations, retain_goal;
+} ga_scav_stats;
+void _ga_scavenger_stats(ga_scav_stats *out);
+void _ga_scavenger_set_generation_ns(uint64_t ns); /* tests: a faster generation clock */
 
 /* ---- gcpacer.c: heap goal, trigger and GC CPU limiter (spec 8) ---- */
 typedef struct ga_pacer_inputs {

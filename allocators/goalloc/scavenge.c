@@ -12,7 +12,12 @@
  *   - cursors only move down while searching; frees raise the forced cursor at once and the
  *     background cursor at the next generation (free_hwm), as Go's two search addresses do.
  */
+#include <math.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdatomic.h>
+#include <time.h>
 
 #include "ga_pagealloc.h"
 
@@ -85,7 +90,7 @@ size_t _ga_pagealloc_scavenge(ga_pagealloc *pa, size_t nbytes, bool force, ga_re
 {
     size_t released = 0;
     size_t *cursor = force ? &pa->scav_cursor_force : &pa->scav_cursor_bg;
-    while (released<nbytes && * cursor> 0) {
+    while (released < nbytes && *cursor != 0) {
         size_t ci = prev_grown_chunk(pa, *cursor);
         if (ci == GA_PA_NOT_FOUND) {
             *cursor = 0;
@@ -131,4 +136,316 @@ size_t _ga_pagealloc_scavenged_bytes(ga_pagealloc *pa)
             for (int w = 0; w < GA_PA_CHUNK_WORDS; w++)
                 pages += (size_t)__builtin_popcountll(_ga_pa_chunk(pa, ci)->scav[w]);
     return pages * GA_PAGE_SIZE;
+}
+
+/* ---- Goals (spec 7.1, adapted: no GC cycles in manual mode) ----
+ *
+ * Retention goal: Go keeps lastHeapInUse * (heapGoal / lastHeapGoal) plus 10%. Without a GC
+ * the ratio is 1 and "last heap in use" becomes the peak of heap_inuse seen during the last
+ * finished generation (sampled at every heap growth and every scavenger wake-up), plus 10%.
+ * Until the first generation ends there is no goal (Go: none before the second GC).
+ * Memory-limit goal: 95% of GOMEMLIMIT, compared with everything goalloc has mapped and ready
+ * (heap_inuse + heap_free + metadata).
+ */
+
+uint64_t _ga_scav_retain_goal(uint64_t peak_inuse)
+{
+    uint64_t g = peak_inuse + peak_inuse / 10;
+    return (g + GA_OS_PAGE_SIZE - 1) & ~(uint64_t)(GA_OS_PAGE_SIZE - 1);
+}
+
+uint64_t _ga_scav_limit_goal(int64_t limit)
+{
+    if (limit == INT64_MAX || limit < 0) return UINT64_MAX;
+    return (uint64_t)limit - (uint64_t)limit / 20;
+}
+
+/* ---- Pacing: a PI controller on the scavenger's CPU share (spec 7.2) ---- */
+
+void _ga_scav_pi_init(ga_scav_pi *c)
+{
+    *c = (ga_scav_pi){.kp = 0.3375, .ti = 3.2e6, .tt = 1e9, .min = 0.001, .max = 1000.0};
+}
+
+/* Proportional-integral step with back-calculation anti-windup: the integral is pulled back
+ * by how far the clamp cut the raw output. `period` (work + sleep of the step) is in
+ * microseconds: with Ti = 3.2e6 and Tt = 1e9 in those units the loop settles at the target
+ * share (test_scavenger checks it); in nanoseconds it oscillates. Returns the new output (the
+ * work:sleep ratio); *ok = false when the state overflowed (the caller cools down). */
+double _ga_scav_pi_next(ga_scav_pi *c, double input, double setpoint, double period, bool *ok)
+{
+    double err = setpoint - input;
+    double raw = c->kp * err + c->integral;
+    double out = raw < c->min ? c->min : raw > c->max ? c->max : raw;
+    c->integral += c->kp * period / c->ti * err + period / c->tt * (out - raw);
+    *ok = isfinite(c->integral) && isfinite(out);
+    if (!*ok) {
+        c->integral = 0;
+        return c->min;
+    }
+    return out;
+}
+
+/* ---- The heap's scavenger: background thread, eager and forced scavenging ---- */
+
+#define SCAV_QUANTUM ((size_t)64 << 10)   /* released per step (scavengeQuantum) */
+#define SCAV_MIN_WORK_NS 1000000ull       /* work per wake-up before sleeping (1 ms) */
+#define SCAV_CPU_SHARE 0.01               /* of one CPU */
+#define SCAV_COOLDOWN_NS 5000000000ull    /* fixed ratio after a controller overflow */
+#define SCAV_GEN_NS_DEFAULT 1000000000ull /* generation clock: 1 s */
+
+/* IDLE -> STARTING -> RUNNING -> STOPPED (exit); FAILED when the thread cannot be created;
+ * FORKED in a child process, where it never runs. */
+enum { SCAV_IDLE, SCAV_STARTING, SCAV_RUNNING, SCAV_STOPPED, SCAV_FAILED, SCAV_FORKED };
+
+/* The scavenger thread never holds `mu` while it takes the heap lock, so the two locks are
+ * never nested. Counters are atomics read by scavtrace and the tests. */
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    _Atomic int state;
+    bool stop;               /* under mu */
+    _Atomic uint64_t gen_ns; /* generation clock period */
+    pthread_t thread;
+    _Atomic uint64_t peak_inuse;  /* highest heap_inuse seen in this generation */
+    _Atomic uint64_t retain_goal; /* UINT64_MAX until the first generation ends */
+    _Atomic uint64_t released_bg, released_eager, gen_bg, gen_eager;
+    _Atomic uint64_t generations;
+} scav = {.mu = PTHREAD_MUTEX_INITIALIZER,
+          .cv = PTHREAD_COND_INITIALIZER,
+          .gen_ns = SCAV_GEN_NS_DEFAULT,
+          .retain_goal = UINT64_MAX};
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t heap_inuse(void)
+{
+    return atomic_load_explicit(&_ga_heapstat.heap_inuse, memory_order_relaxed);
+}
+
+static void sample_peak(void)
+{
+    uint64_t in = heap_inuse(), p = atomic_load(&scav.peak_inuse);
+    while (in > p && !atomic_compare_exchange_weak(&scav.peak_inuse, &p, in)) {
+    }
+}
+
+/* Release callback for the heap: the heap lock is dropped around the madvise and the
+ * accounting done under it again, so the heap's identities hold whenever the lock is held. */
+static void release_heap(void *arg, uintptr_t base, size_t bytes)
+{
+    (void)arg;
+    _ga_mheap_unlock();
+    _ga_os_unused((void *)base, bytes);
+    _ga_mheap_lock();
+    _ga_mheap_account_released(bytes);
+}
+
+static size_t heap_scavenge(size_t nbytes, bool force)
+{
+    _ga_mheap_lock();
+    size_t r = _ga_pagealloc_scavenge(_ga_mheap_pages(), nbytes, force, release_heap, NULL);
+    _ga_mheap_unlock();
+    return r;
+}
+
+/* Bytes to release now for either goal (0 when both are met). */
+static uint64_t scav_need(void)
+{
+    uint64_t in = heap_inuse();
+    uint64_t retained = in + atomic_load_explicit(&_ga_heapstat.heap_free, memory_order_relaxed);
+    uint64_t goal = atomic_load(&scav.retain_goal), need = 0;
+    if (goal != UINT64_MAX && retained > goal + GA_OS_PAGE_SIZE) need = retained - goal;
+    uint64_t limit_goal = _ga_scav_limit_goal(_ga_options_memory_limit());
+    uint64_t mapped = retained + _ga_os_meta_bytes();
+    if (mapped > limit_goal && mapped - limit_goal > need) need = mapped - limit_goal;
+    return need;
+}
+
+/* A generation ends: new scavenge generation, new retention goal, one scavtrace line. */
+static void end_generation(void)
+{
+    _ga_mheap_lock();
+    _ga_pagealloc_next_gen(_ga_mheap_pages());
+    _ga_mheap_unlock();
+    sample_peak();
+    uint64_t peak = atomic_exchange(&scav.peak_inuse, heap_inuse());
+    atomic_store(&scav.retain_goal, _ga_scav_retain_goal(peak));
+    atomic_fetch_add(&scav.generations, 1);
+    uint64_t bg = atomic_exchange(&scav.gen_bg, 0), eager = atomic_exchange(&scav.gen_eager, 0);
+    if (_ga_opt.scavtrace) {
+        uint64_t in = heap_inuse(), fr = atomic_load(&_ga_heapstat.heap_free);
+        uint64_t rel = atomic_load(&_ga_heapstat.heap_released);
+        _ga_trace("scav %llu KiB work (bg), %llu KiB work (eager), %llu KiB now, %llu KiB "
+                  "retained, %llu%% util",
+                  (unsigned long long)bg >> 10, (unsigned long long)eager >> 10,
+                  (unsigned long long)rel >> 10, (unsigned long long)(in + fr) >> 10,
+                  (unsigned long long)(in + fr ? in * 100 / (in + fr) : 100));
+    }
+}
+
+/* The background loop (spec 7.2): up to 1 ms of 64 KiB steps while a goal is unmet, then a
+ * sleep sized by the PI controller so work stays near 1% of one CPU; parks until the next
+ * generation when a goal is met or nothing could be released. Long because the loop keeps
+ * the controller's state, the generation clock and the cooldown together. */
+static void *scavenger_main(void *arg)
+{
+    (void)arg;
+    ga_scav_pi pi;
+    _ga_scav_pi_init(&pi);
+    double ratio = 0.001;
+    uint64_t next_gen = now_ns() + scav.gen_ns, cooldown_until = 0;
+    for (;;) {
+        uint64_t t = now_ns(), sleep_ns;
+        if (next_gen > t + scav.gen_ns) next_gen = t + scav.gen_ns; /* the clock was sped up */
+        if (t >= next_gen) {
+            end_generation();
+            next_gen = t + scav.gen_ns;
+        }
+        sample_peak();
+        uint64_t worked = 0, released = 0;
+        for (uint64_t t0 = now_ns(); worked < SCAV_MIN_WORK_NS && scav_need() > 0;) {
+            size_t r = heap_scavenge(SCAV_QUANTUM, false);
+            if (r == 0) break;
+            released += r;
+            worked = now_ns() - t0;
+        }
+        if (released == 0) {
+            sleep_ns = next_gen > now_ns() ? next_gen - now_ns() : 0; /* park */
+        } else {
+            atomic_fetch_add(&scav.released_bg, released);
+            atomic_fetch_add(&scav.gen_bg, released);
+            if (worked == 0) worked = 10000 * (released / GA_OS_PAGE_SIZE); /* 10 us a page */
+            sleep_ns = (uint64_t)((double)worked / ratio);
+            bool ok = true;
+            double share = (double)worked / (double)(worked + sleep_ns);
+            double next = _ga_scav_pi_next(&pi, share, SCAV_CPU_SHARE,
+                                           (double)(worked + sleep_ns) / 1e3, &ok);
+            if (!ok) cooldown_until = now_ns() + SCAV_COOLDOWN_NS;
+            ratio = now_ns() < cooldown_until ? 0.001 : next;
+        }
+        pthread_mutex_lock(&scav.mu);
+        if (!scav.stop && sleep_ns > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t ns = (uint64_t)ts.tv_nsec + sleep_ns;
+            ts.tv_sec += (time_t)(ns / 1000000000ull);
+            ts.tv_nsec = (long)(ns % 1000000000ull);
+            pthread_cond_timedwait(&scav.cv, &scav.mu, &ts);
+        }
+        bool stop = scav.stop;
+        pthread_mutex_unlock(&scav.mu);
+        if (stop) return NULL;
+    }
+}
+
+/* ---- Start, exit, fork ---- */
+
+static void scav_exit(void)
+{
+    int expect = SCAV_RUNNING;
+    if (!atomic_compare_exchange_strong(&scav.state, &expect, SCAV_STOPPED)) return;
+    pthread_mutex_lock(&scav.mu);
+    scav.stop = true;
+    pthread_cond_signal(&scav.cv);
+    pthread_mutex_unlock(&scav.mu);
+    pthread_join(scav.thread, NULL);
+}
+
+static void scav_fork_prepare(void)
+{
+    pthread_mutex_lock(&scav.mu);
+}
+
+static void scav_fork_parent(void)
+{
+    pthread_mutex_unlock(&scav.mu);
+}
+
+static void scav_fork_child(void)
+{
+    pthread_mutex_init(&scav.mu, NULL);
+    atomic_store(&scav.state, SCAV_FORKED); /* the thread did not survive the fork */
+}
+
+void _ga_scavenger_start(void)
+{
+    int expect = SCAV_IDLE;
+    /* Also stops recursion: pthread_create and atexit may call malloc, which may grow. */
+    if (!atomic_compare_exchange_strong(&scav.state, &expect, SCAV_STARTING)) return;
+    _ga_mheap_init();
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&scav.cv, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_atfork(scav_fork_prepare, scav_fork_parent, scav_fork_child);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals */
+    int rc = pthread_create(&scav.thread, NULL, scavenger_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        _ga_warn("scavenger: cannot create its thread (error %d): no background scavenging", rc);
+        atomic_store(&scav.state, SCAV_FAILED);
+        return;
+    }
+    atomic_store(&scav.state, SCAV_RUNNING);
+    atexit(scav_exit);
+}
+
+/* ---- Eager and forced scavenging (spec 7.5) ---- */
+
+void _ga_scavenge_on_grow(size_t grown)
+{
+    _ga_scavenger_start();
+    sample_peak();
+    uint64_t retained = heap_inuse() + atomic_load(&_ga_heapstat.heap_free);
+    uint64_t mapped = retained + _ga_os_meta_bytes(), over_limit = 0, over_goal = 0;
+    int64_t limit = _ga_options_memory_limit();
+    if (limit != INT64_MAX && limit >= 0 && mapped > (uint64_t)limit)
+        over_limit = mapped - (uint64_t)limit;
+    uint64_t goal = atomic_load(&scav.retain_goal);
+    if (goal != UINT64_MAX && retained > goal)
+        over_goal = retained - goal < grown ? retained - goal : grown;
+    size_t r = 0;
+    if (over_limit)
+        r = heap_scavenge(over_limit > over_goal ? over_limit : over_goal, true);
+    else if (over_goal)
+        r = heap_scavenge(over_goal, false);
+    atomic_fetch_add(&scav.released_eager, r);
+    atomic_fetch_add(&scav.gen_eager, r);
+}
+
+void ga_free_os_memory(void)
+{
+    _ga_mheap_init();
+    ga_thread_flush(); /* the calling thread's page cache holds free pages */
+    size_t r = heap_scavenge(SIZE_MAX, true);
+    atomic_fetch_add(&scav.released_eager, r);
+    atomic_fetch_add(&scav.gen_eager, r);
+}
+
+/* ---- Introspection and test hooks ---- */
+
+void _ga_scavenger_stats(ga_scav_stats *out)
+{
+    out->running = atomic_load(&scav.state) == SCAV_RUNNING;
+    out->released_bg = atomic_load(&scav.released_bg);
+    out->released_eager = atomic_load(&scav.released_eager);
+    out->generations = atomic_load(&scav.generations);
+    out->retain_goal = atomic_load(&scav.retain_goal);
+}
+
+void _ga_scavenger_set_generation_ns(uint64_t ns)
+{
+    pthread_mutex_lock(&scav.mu);
+    atomic_store(&scav.gen_ns, ns);
+    if (atomic_load(&scav.state) == SCAV_RUNNING) pthread_cond_signal(&scav.cv);
+    pthread_mutex_unlock(&scav.mu);
 }

@@ -38,6 +38,10 @@ int ga_owns(const void *p);
  * thread exits. */
 void ga_thread_flush(void);
 
+/* Returns every free page of the heap to the OS now (Go's debug.FreeOSMemory; no GC runs in
+ * manual mode). Pages held in other threads' page caches stay. */
+void ga_free_os_memory(void);
+
 /* ---- Statistics: Go's runtime.MemStats (GO_ALLOCATOR_SPEC.md 11.2) ----
  *
  * Declared once: X(Name, description). Every field is a uint64_t of the same name in

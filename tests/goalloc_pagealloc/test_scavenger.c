@@ -1,0 +1,209 @@
+/* test_scavenger.c - goalloc's heap scavenger end to end: the goals and the pacing controller
+ * as functions, then on the real heap (ga_malloc/ga_free) ga_free_os_memory, the background
+ * thread giving memory back after a burst, and forced scavenging past GOMEMLIMIT. Resident
+ * memory comes from /proc/self/statm; the heap's identities from ga_read_memstats.
+ * The tests run in order and share the process's heap.
+ */
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pa_testutil.h"
+
+#define MiB ((size_t)1 << 20)
+
+static size_t rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    assert_non_null(f);
+    unsigned long size, res;
+    assert_int_equal(fscanf(f, "%lu %lu", &size, &res), 2);
+    fclose(f);
+    return (size_t)res * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void check_identities(void)
+{
+    ga_memstats ms;
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    assert_int_equal(ms.HeapSys, ms.HeapInuse + ms.HeapIdle);
+    assert_true(ms.HeapReleased <= ms.HeapIdle);
+    assert_true(_ga_mheap_is_valid()); /* includes: no in-use page is marked scavenged */
+}
+
+/* Sanitizers keep shadow memory for every byte written, which madvise does not drop: there
+ * resident memory is checked on the heap's own pages (mincore) and not on the process. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RSS_IS_MEANINGFUL 0
+#else
+#define RSS_IS_MEANINGFUL 1
+#endif
+
+static void *blocks[256];
+static size_t nblocks;
+
+/* Resident 4 KiB pages of the blocks of the last burst (freed, but still heap pages). */
+static size_t burst_resident_pages(void)
+{
+    static unsigned char vec[MiB / 4096];
+    size_t n = 0;
+    for (size_t i = 0; i < nblocks; i++) {
+        assert_int_equal(mincore(blocks[i], MiB, vec), 0);
+        for (size_t j = 0; j < MiB / 4096; j++)
+            n += vec[j] & 1;
+    }
+    return n;
+}
+
+/* A burst of n 1 MiB blocks, written so they are resident, then freed. */
+static void burst(size_t n)
+{
+    void **p = blocks;
+    assert_true(n <= 256);
+    nblocks = n;
+    for (size_t i = 0; i < n; i++) {
+        p[i] = ga_malloc(MiB);
+        assert_non_null(p[i]);
+        memset(p[i], 0x5a, MiB);
+    }
+    for (size_t i = 0; i < n; i++)
+        ga_free(p[i]);
+}
+
+static void test_goals(void **state)
+{
+    (void)state;
+    assert_int_equal(_ga_scav_retain_goal(0), 0);
+    assert_int_equal(_ga_scav_retain_goal(1000), 4096);
+    assert_int_equal(_ga_scav_retain_goal(100 * MiB), 110 * MiB);
+    assert_int_equal(_ga_scav_retain_goal(10 * MiB + 1), 11 * MiB + 4096);
+    assert_int_equal(_ga_scav_limit_goal(INT64_MAX), UINT64_MAX);
+    assert_int_equal(_ga_scav_limit_goal(100 * (int64_t)MiB), 95 * MiB);
+    assert_int_equal(_ga_scav_limit_goal(20), 19);
+}
+
+/* Closed loop with a fixed 1 ms of work per wake-up: the CPU share converges near 1%. */
+static void test_pacing_controller(void **state)
+{
+    (void)state;
+    ga_scav_pi pi;
+    _ga_scav_pi_init(&pi);
+    double ratio = 0.001, worked = 1e6, share_sum = 0; /* ns */
+    bool ok;
+    for (int i = 0; i < 400; i++) {
+        double sleep = worked / ratio, share = worked / (worked + sleep);
+        if (i >= 300) share_sum += share;
+        ratio = _ga_scav_pi_next(&pi, share, 0.01, (worked + sleep) / 1e3, &ok);
+        assert_true(ok);
+        assert_true(ratio >= 0.001 && ratio <= 1000.0);
+    }
+    double mean = share_sum / 100;
+    if (mean < 0.008 || mean > 0.0125) fail_msg("mean CPU share %.5f, want about 0.01", mean);
+    /* Far too much CPU pushes the ratio to its floor; an overflow is reported. */
+    _ga_scav_pi_init(&pi);
+    for (int i = 0; i < 50; i++)
+        ratio = _ga_scav_pi_next(&pi, 0.9, 0.01, 1e9, &ok);
+    assert_true(ratio == 0.001);
+    _ga_scav_pi_next(&pi, 1e308, 0.01, 1e308, &ok);
+    assert_false(ok);
+}
+
+static void test_free_os_memory(void **state)
+{
+    (void)state;
+    ga_memstats before, after;
+    burst(96);
+    assert_int_equal(ga_read_memstats(&before), 0);
+    size_t rss = rss_bytes();
+    ga_free_os_memory();
+    assert_int_equal(ga_read_memstats(&after), 0);
+    size_t rss2 = rss_bytes();
+    assert_int_equal(burst_resident_pages(), 0);
+    if (after.HeapReleased < before.HeapReleased + 90 * MiB ||
+        (RSS_IS_MEANINGFUL && rss2 + 80 * MiB > rss))
+        fail_msg("HeapReleased %llu -> %llu, RSS %zu -> %zu MiB",
+                 (unsigned long long)before.HeapReleased, (unsigned long long)after.HeapReleased,
+                 rss >> 20, rss2 >> 20);
+    check_identities();
+    /* Released memory comes back into use counted once: HeapReleased drops by what is reused. */
+    void *p = ga_malloc(8 * MiB);
+    assert_non_null(p);
+    ga_memstats again;
+    assert_int_equal(ga_read_memstats(&again), 0);
+    assert_true(again.HeapReleased + 8 * MiB <= after.HeapReleased);
+    ga_free(p);
+    check_identities();
+}
+
+static void test_background_after_burst(void **state)
+{
+    (void)state;
+    _ga_scavenger_set_generation_ns(50 * 1000000ull);
+    ga_free_os_memory();
+    size_t base = rss_bytes();
+    void *live = ga_malloc(4 * MiB);
+    memset(live, 1, 4 * MiB);
+    burst(128);
+    assert_true(burst_resident_pages() > 120 * MiB / 4096);
+    assert_true(!RSS_IS_MEANINGFUL || rss_bytes() > base + 100 * MiB);
+    _ga_scavenger_start(); /* what the heap does on its first growth */
+    ga_scav_stats st;
+    _ga_scavenger_stats(&st);
+    assert_true(st.running);
+    size_t rss = 0;
+    for (int i = 0; i < 200 && burst_resident_pages() > 16 * MiB / 4096; i++)
+        sleep_ms(50);
+    rss = rss_bytes();
+    _ga_scavenger_stats(&st);
+    assert_true(burst_resident_pages() <= 16 * MiB / 4096);
+    if (RSS_IS_MEANINGFUL && rss > base + 24 * MiB)
+        fail_msg("RSS %zu MiB after 10 s, base %zu MiB; background released %llu MiB", rss >> 20,
+                 base >> 20, (unsigned long long)st.released_bg >> 20);
+    assert_true(st.released_bg >= 64 * MiB);
+    assert_true(st.generations >= 1);
+    assert_true(((unsigned char *)live)[4 * MiB - 1] == 1); /* the live set is untouched */
+    ga_free(live);
+    check_identities();
+}
+
+static void test_forced_past_memory_limit(void **state)
+{
+    (void)state;
+    ga_free_os_memory();
+    ga_memstats ms;
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    int64_t limit = (int64_t)(ms.HeapInuse + _ga_os_meta_bytes() + 16 * MiB);
+    int64_t old = ga_set_memory_limit(limit);
+    burst(64);
+    ga_scav_stats s0, s1;
+    _ga_scavenger_stats(&s0);
+    _ga_scavenge_on_grow(0); /* what the heap does after growing */
+    _ga_scavenger_stats(&s1);
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    uint64_t mapped = ms.HeapInuse + (ms.HeapIdle - ms.HeapReleased) + _ga_os_meta_bytes();
+    if (mapped > (uint64_t)limit)
+        fail_msg("mapped and ready %llu MiB over the limit %lld MiB",
+                 (unsigned long long)mapped >> 20, (long long)limit >> 20);
+    assert_true(s1.released_eager + s1.released_bg > s0.released_eager + s0.released_bg);
+    ga_set_memory_limit(old);
+    check_identities();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_goals),
+        cmocka_unit_test(test_pacing_controller),
+        cmocka_unit_test(test_free_os_memory),
+        cmocka_unit_test(test_forced_past_memory_limit),
+        cmocka_unit_test(test_background_after_burst),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
