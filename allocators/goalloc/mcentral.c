@@ -122,7 +122,7 @@ void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
         list = *(void **)list;
         ga_span *s = _ga_span_of(p);
         ga_assert_internal(s != NULL && s->ci == ci);
-        if (atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
+        if (c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
             _ga_span_free_object(s, p); /* our own span: stays cached even when empty */
             continue;
         }

@@ -73,6 +73,9 @@ int ga_read_memstats(ga_memstats *ms)
     _ga_mheap_meta_stats(&span_inuse, &span_sys, &other_inuse, &other_sys);
     _ga_mcache_meta_stats(&mc_inuse, &mc_sys);
     size_t meta = _ga_os_meta_bytes();
+    _ga_mheap_lock();
+    size_t summaries = _ga_pagealloc_summary_bytes(_ga_mheap_pages()); /* mapped, not meta */
+    _ga_mheap_unlock();
 
     pthread_mutex_lock(&stats_lock);
     uint64_t nmalloc = 0, nfree = 0, balloc = 0, bfree = 0;
@@ -108,7 +111,7 @@ int ga_read_memstats(ga_memstats *ms)
     ms->MCacheSys = mc_sys;
     ms->OtherSys = other_sys;
     size_t counted = span_sys + mc_sys + other_sys;
-    ms->GCSys = meta > counted ? meta - counted : 0;
+    ms->GCSys = (meta > counted ? meta - counted : 0) + summaries;
     ms->Sys = ms->HeapSys + ms->StackSys + ms->MSpanSys + ms->MCacheSys + ms->BuckHashSys +
               ms->GCSys + ms->OtherSys;
     return 0;

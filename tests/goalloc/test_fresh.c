@@ -56,8 +56,12 @@ static void test_calloc_fresh_untouched(void **state)
     assert_int_equal(resident_pages(p, BIG), 0);
     ga_memstats ms;
     assert_int_equal(ga_read_memstats(&ms), 0);
-    assert_true(ms.HeapInuse >= BIG);
-    assert_true(ms.HeapAlloc >= BIG);
+    /* The heap grew by exactly the request (whole chunks) and the span took every page, all
+     * of them fresh (released): nothing idle, nothing released left. */
+    assert_true(ms.HeapInuse == BIG);
+    assert_true(ms.HeapSys == BIG);
+    assert_true(ms.HeapReleased == 0 && ms.HeapIdle == 0);
+    assert_true(ms.HeapAlloc == BIG);
     /* Now write a pattern and give it back: the next calloc over these pages must zero them. */
     memset(p, 0xa5, BIG);
     ga_free(p);

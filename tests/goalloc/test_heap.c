@@ -64,6 +64,16 @@ static void check_identities(const ga_memstats *ms)
     assert_true(bysize <= ms->HeapAlloc);
 }
 
+/* With every page cache flushed, the released bytes the heap counts are exactly the pages the
+ * page allocator marks scavenged. Only valid when no other thread is alive. */
+static void check_released_matches_pages(const ga_memstats *ms)
+{
+    _ga_mheap_lock();
+    size_t scav = _ga_pagealloc_scavenged_bytes(_ga_mheap_pages());
+    _ga_mheap_unlock();
+    assert_true(scav == ms->HeapReleased);
+}
+
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rnd(uint64_t *s)
 {
@@ -277,6 +287,10 @@ static void test_large_pages_returned(void **state)
     ga_memstats mid = read_flushed();
     assert_true(mid.HeapInuse == base.HeapInuse + pages * GA_PAGE_SIZE);
     assert_true(mid.HeapAlloc == base.HeapAlloc + pages * GA_PAGE_SIZE);
+    /* Address-ordered first fit: the same request right after its free gets the same run. */
+    ga_free(v[3]);
+    void *again = ga_malloc(sizes[3]);
+    assert_ptr_equal(again, v[3]);
     for (int i = 0; i < 5; i++)
         ga_free(v[i]);
     ga_memstats after = read_flushed();
@@ -360,6 +374,7 @@ static void test_every_alignment(void **state)
     ga_free(pv);
     ga_memstats ms = read_flushed();
     check_identities(&ms);
+    check_released_matches_pages(&ms);
     assert_true(_ga_mheap_is_valid());
 }
 
@@ -648,6 +663,7 @@ static void test_random_workload_identities(void **state)
     nshared = 0;
     ga_memstats after = read_flushed();
     check_identities(&after);
+    check_released_matches_pages(&after);
     assert_true(after.HeapAlloc == base.HeapAlloc);
     assert_true(after.HeapObjects == base.HeapObjects);
     assert_true(after.HeapInuse == base.HeapInuse);
