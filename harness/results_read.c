@@ -695,6 +695,13 @@ static int parse_csv_named(const char *buf, size_t len, const char *name, hn_res
 {
     hn_csv t;
     if (hn_csv_parse(buf, len, name, &t, err, errlen)) return -1;
+    for (size_t i = 0; i < t.ncols; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(t.cols[i], t.cols[j]) == 0) {
+                fail(err, errlen, "%s:1: column '%.100s' appears twice", name, t.cols[i]);
+                hn_csv_free(&t);
+                return -1;
+            }
     /* Records start on line 2 unless fields hold newlines; line numbers count records. */
     for (size_t i = 0; i < t.nrows; i++) {
         char where[512];

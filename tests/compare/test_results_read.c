@@ -112,6 +112,9 @@ static void test_csv(void **state)
     const char *ragged = "schema,alloc,workload\n1,sys\n";
     assert_int_equal(hn_results_parse_csv(ragged, strlen(ragged), &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "runs.csv:2: expected 3 fields, found 2"));
+    const char *dup = "schema,alloc,workload,alloc\n1,sys,w,je\n";
+    assert_int_equal(hn_results_parse_csv(dup, strlen(dup), &r, err, sizeof err), -1);
+    assert_non_null(strstr(err, "runs.csv:1: column 'alloc' appears twice"));
     const char *schema = "schema,alloc,workload\n3,sys,w\n";
     assert_int_equal(hn_results_parse_csv(schema, strlen(schema), &r, err, sizeof err), -1);
     assert_non_null(strstr(err, "schema 3 is not supported"));
