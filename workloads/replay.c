@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -36,7 +37,10 @@ typedef struct parser {
     id_map ids;
     uint8_t *live;   /* per slot */
     uint64_t *lsize; /* per slot: size while live */
+    uint32_t *sgen;  /* per slot: operations on it so far */
+    uint32_t *owner; /* per slot: trace thread that made its current block */
     size_t slot_cap;
+    uint32_t cur_thread; /* dense index of the thread named by the last `t` line */
     int64_t live_bytes;
     uint64_t *threads; /* distinct thread ids (small: linear scan) */
     size_t nthreads_cap;
@@ -95,6 +99,8 @@ static uint32_t slot_of(parser *ps, wl_trace *tr, uint64_t id)
         size_t nc = ps->slot_cap ? 2 * ps->slot_cap : 1024;
         ps->live = grow(ps->live, ps->slot_cap, nc);
         ps->lsize = grow(ps->lsize, ps->slot_cap * sizeof(uint64_t), nc * sizeof(uint64_t));
+        ps->sgen = grow(ps->sgen, ps->slot_cap * sizeof(uint32_t), nc * sizeof(uint32_t));
+        ps->owner = grow(ps->owner, ps->slot_cap * sizeof(uint32_t), nc * sizeof(uint32_t));
         ps->slot_cap = nc;
     }
     m->key[h] = id;
@@ -143,6 +149,7 @@ static int born(parser *ps, uint32_t s, uint64_t size)
     if (ps->live[s]) return fail(ps, "id is allocated again while still live");
     ps->live[s] = 1;
     ps->lsize[s] = size;
+    ps->owner[s] = ps->cur_thread;
     ps->live_bytes += (int64_t)size;
     return 0;
 }
@@ -155,15 +162,17 @@ static int died(parser *ps, uint32_t s, const char *what)
     return 0;
 }
 
+/* Makes `id` the current thread, numbering threads densely in order of appearance. */
 static int note_thread(parser *ps, wl_trace *tr, uint64_t id)
 {
     for (size_t i = 0; i < tr->nthreads; i++)
-        if (ps->threads[i] == id) return 0;
+        if (ps->threads[i] == id) return (ps->cur_thread = (uint32_t)i), 0;
     if (tr->nthreads == ps->nthreads_cap) {
         size_t nc = ps->nthreads_cap ? 2 * ps->nthreads_cap : 64;
         ps->threads = grow(ps->threads, ps->nthreads_cap * 8, nc * 8);
         ps->nthreads_cap = nc;
     }
+    ps->cur_thread = (uint32_t)tr->nthreads;
     ps->threads[tr->nthreads++] = id;
     return 0;
 }
@@ -229,6 +238,9 @@ static int parse_line(parser *ps, wl_trace *tr, const char *p, const char *end)
     }
     if (op.size > ((uint64_t)1 << 40)) return fail(ps, "size above 1 TiB");
     if (ps->live_bytes > tr->peak_live) tr->peak_live = ps->live_bytes;
+    op.thread = ps->cur_thread;
+    op.gen = ps->sgen[op.slot]++;
+    if (kind == 'r' && op.slot2 != op.slot) op.gen2 = ps->sgen[op.slot2]++;
     push(tr, op);
     return 0;
 }
@@ -241,6 +253,8 @@ static void parser_free(parser *ps)
     }
     wl_meta_free(ps->live, ps->slot_cap);
     wl_meta_free(ps->lsize, ps->slot_cap * sizeof(uint64_t));
+    wl_meta_free(ps->sgen, ps->slot_cap * sizeof(uint32_t));
+    wl_meta_free(ps->owner, ps->slot_cap * sizeof(uint32_t));
     wl_meta_free(ps->threads, ps->nthreads_cap * 8);
 }
 
@@ -283,6 +297,9 @@ int wl_trace_load(const char *path, wl_trace *tr, char *err, size_t errlen)
         tr->end_live = ps.live_bytes;
         for (size_t s = 0; s < tr->nslots; s++)
             tr->end_blocks += ps.live[s];
+        tr->owner = ps.owner; /* handed over to the trace */
+        tr->owner_cap = ps.slot_cap;
+        ps.owner = NULL;
     }
     parser_free(&ps);
     if (len) munmap((void *)text, len);
@@ -293,22 +310,34 @@ int wl_trace_load(const char *path, wl_trace *tr, char *err, size_t errlen)
 void wl_trace_free(wl_trace *tr)
 {
     wl_meta_free(tr->ops, tr->cap * sizeof *tr->ops);
+    wl_meta_free(tr->owner, tr->owner_cap * sizeof(uint32_t));
     memset(tr, 0, sizeof *tr);
 }
 
 /* ---- The workload ---- */
 
-enum { P_TRACE, P_LOOPS, P_COUNT };
+enum { P_TRACE, P_LOOPS, P_MODE, P_COUNT };
 
 static const wl_param_def params[P_COUNT] = {
     [P_TRACE] = {"trace", WL_P_STR, "", "trace file to replay (format: workloads/README.md)", NULL,
                  0, -1},
-    [P_LOOPS] = {"loops", WL_P_INT, "1", "times each thread replays the whole trace", NULL, 1, 1e9},
+    [P_LOOPS] = {"loops", WL_P_INT, "1", "passes over the whole trace", NULL, 1, 1e9},
+    [P_MODE] = {"mode", WL_P_ENUM, "serial",
+                "serial: each thread replays all of it; threads: trace threads on runner threads",
+                "serial|threads", 0, -1},
 };
 
+/* Invariant (mode=threads): gen[s] counts the operations on slot s done in this pass; an
+ * operation runs once gen of its slot(s) equals what it expects (wl_trace_op.gen/gen2), and
+ * ptr[s]/size[s] are written before gen[s] is released. */
 typedef struct replay_state {
     wl_trace tr;
     uint64_t loops;
+    int threads_mode;
+    void **ptr;     /* mode=threads: shared block table */
+    uint64_t *size; /* mode=threads */
+    _Atomic uint32_t *gen;
+    wl_barrier bar;
 } replay_state;
 
 static replay_state state_storage; /* setup fills it; runs in one process are sequential */
@@ -316,8 +345,17 @@ static replay_state state_storage; /* setup fills it; runs in one process are se
 static int replay_setup(wl_run *run, char *err, size_t errlen)
 {
     replay_state *st = &state_storage;
+    memset(st, 0, sizeof *st);
     if (wl_trace_load(run->p[P_TRACE].s, &st->tr, err, errlen) != 0) return -1;
     st->loops = (uint64_t)run->p[P_LOOPS].i;
+    st->threads_mode = run->p[P_MODE].i == 1;
+    if (st->threads_mode) {
+        size_t n = st->tr.nslots;
+        st->ptr = wl_meta_alloc("replay", n * sizeof *st->ptr);
+        st->size = wl_meta_alloc("replay", n * sizeof *st->size);
+        st->gen = wl_meta_alloc("replay", n * sizeof *st->gen);
+        wl_barrier_init(&st->bar, run->nthreads);
+    }
     run->state = st;
     return 0;
 }
@@ -325,6 +363,13 @@ static int replay_setup(wl_run *run, char *err, size_t errlen)
 static void replay_teardown(wl_run *run)
 {
     replay_state *st = run->state;
+    if (st->threads_mode) {
+        size_t n = st->tr.nslots;
+        wl_meta_free(st->ptr, n * sizeof *st->ptr);
+        wl_meta_free(st->size, n * sizeof *st->size);
+        wl_meta_free((void *)st->gen, n * sizeof *st->gen);
+        wl_barrier_destroy(&st->bar);
+    }
     wl_trace_free(&st->tr);
 }
 
@@ -336,57 +381,72 @@ static void *checked(void *p, const wl_trace_op *op, size_t i)
     return p;
 }
 
-static void replay_once(wl_thread *t, const wl_trace *tr, void **ptr, uint64_t *size)
+/* Runs trace operation i on thread t against the block table (ptr, size). */
+static void run_op(wl_thread *t, const wl_trace_op *op, size_t i, void **ptr, uint64_t *size)
 {
-    int64_t live0 = atomic_load_explicit(&t->live_bytes, memory_order_relaxed);
-    for (size_t i = 0; i < tr->nops; i++) {
-        const wl_trace_op *op = &tr->ops[i];
-        uint32_t s = op->slot;
-        if ((i & 255) == 255) wl_count_ops(t, 256);
-        switch (op->kind) {
-        case 'm':
-            ptr[s] = checked(wl_malloc(t, op->size), op, i);
-            size[s] = op->size;
-            break;
-        case 'c':
-            ptr[s] = checked(wl_calloc(t, op->arg, op->size), op, i);
-            size[s] = op->arg * op->size;
-            if (size[s] && ((uint8_t *)ptr[s])[size[s] - 1])
-                wl_die("replay", "op %zu: calloc memory is not zero", i + 1);
-            break;
-        case 'a':
-            ptr[s] = checked(wl_aligned_alloc(t, op->arg, op->size), op, i);
-            size[s] = op->size;
-            if ((uintptr_t)ptr[s] & (op->arg - 1))
-                wl_die("replay", "op %zu: block not aligned to %llu", i + 1,
-                       (unsigned long long)op->arg);
-            break;
-        case 'r': {
-            uint8_t tag = wl_tag(size[s], s);
-            void *q = checked(wl_realloc(t, ptr[s], size[s], op->size), op, i);
-            if (size[s] && ((uint8_t *)q)[0] != tag)
-                wl_die("replay", "op %zu: realloc lost the block's first byte", i + 1);
-            ptr[s] = NULL;
-            ptr[op->slot2] = q;
-            size[op->slot2] = op->size;
-            s = op->slot2;
-            break;
-        }
-        case 'f':
-            if (!wl_check(ptr[s], size[s], wl_tag(size[s], s)))
-                wl_die("replay", "op %zu: block of %llu bytes was overwritten", i + 1,
-                       (unsigned long long)size[s]);
-            wl_free(t, ptr[s], size[s]);
-            ptr[s] = NULL;
-            continue;
-        }
-        wl_touch(ptr[s], size[s], wl_tag(size[s], s));
+    uint32_t s = op->slot;
+    switch (op->kind) {
+    case 'm':
+        ptr[s] = checked(wl_malloc(t, op->size), op, i);
+        size[s] = op->size;
+        break;
+    case 'c':
+        ptr[s] = checked(wl_calloc(t, op->arg, op->size), op, i);
+        size[s] = op->arg * op->size;
+        if (size[s] && ((uint8_t *)ptr[s])[size[s] - 1])
+            wl_die("replay", "op %zu: calloc memory is not zero", i + 1);
+        break;
+    case 'a':
+        ptr[s] = checked(wl_aligned_alloc(t, op->arg, op->size), op, i);
+        size[s] = op->size;
+        if ((uintptr_t)ptr[s] & (op->arg - 1))
+            wl_die("replay", "op %zu: block not aligned to %llu", i + 1,
+                   (unsigned long long)op->arg);
+        break;
+    case 'r': {
+        uint8_t tag = wl_tag(size[s], s);
+        void *q = checked(wl_realloc(t, ptr[s], size[s], op->size), op, i);
+        if (size[s] && ((uint8_t *)q)[0] != tag)
+            wl_die("replay", "op %zu: realloc lost the block's first byte", i + 1);
+        ptr[s] = NULL;
+        ptr[op->slot2] = q;
+        size[op->slot2] = op->size;
+        s = op->slot2;
+        break;
     }
-    wl_count_ops(t, tr->nops & 255);
-    int64_t grew = atomic_load_explicit(&t->live_bytes, memory_order_relaxed) - live0;
+    case 'f':
+        if (!wl_check(ptr[s], size[s], wl_tag(size[s], s)))
+            wl_die("replay", "op %zu: block of %llu bytes was overwritten", i + 1,
+                   (unsigned long long)size[s]);
+        wl_free(t, ptr[s], size[s]);
+        ptr[s] = NULL;
+        return;
+    }
+    wl_touch(ptr[s], size[s], wl_tag(size[s], s));
+}
+
+static int64_t live_of(const wl_thread *t)
+{
+    return atomic_load_explicit(&t->live_bytes, memory_order_relaxed);
+}
+
+static void check_growth(int64_t grew, const wl_trace *tr)
+{
     if (grew != tr->end_live)
         wl_die("replay", "live bytes grew by %lld over the trace, expected %lld", (long long)grew,
                (long long)tr->end_live);
+}
+
+/* mode=serial: one whole pass on this thread's own block table. */
+static void replay_once(wl_thread *t, const wl_trace *tr, void **ptr, uint64_t *size)
+{
+    int64_t live0 = live_of(t);
+    for (size_t i = 0; i < tr->nops; i++) {
+        if ((i & 255) == 255) wl_count_ops(t, 256);
+        run_op(t, &tr->ops[i], i, ptr, size);
+    }
+    wl_count_ops(t, tr->nops & 255);
+    check_growth(live_of(t) - live0, tr);
     for (size_t k = 0; k < tr->nslots; k++)
         if (ptr[k]) {
             wl_free(t, ptr[k], size[k]);
@@ -394,9 +454,65 @@ static void replay_once(wl_thread *t, const wl_trace *tr, void **ptr, uint64_t *
         }
 }
 
+static void wait_gen(_Atomic uint32_t *g, uint32_t want)
+{
+    for (unsigned spins = 0; atomic_load_explicit(g, memory_order_acquire) != want; spins++)
+        if (spins > 64) sched_yield();
+}
+
+static int64_t live_total(const wl_run *run)
+{
+    int64_t sum = 0;
+    for (unsigned i = 0; i < run->nthreads; i++)
+        sum += live_of(&run->threads[i]);
+    return sum;
+}
+
+/* mode=threads: this thread's share of one pass over the shared block table. Deadlock-free:
+ * an operation waits only for earlier operations, so the earliest one not yet done can run. */
+static void replay_shared(wl_thread *t, replay_state *st)
+{
+    const wl_trace *tr = &st->tr;
+    unsigned n = t->run->nthreads;
+    int64_t live0 = 0;
+    wl_barrier_wait(&st->bar);
+    if (t->id == 0) live0 = live_total(t->run);
+    wl_barrier_wait(&st->bar);
+    uint64_t done = 0;
+    for (size_t i = 0; i < tr->nops; i++) {
+        const wl_trace_op *op = &tr->ops[i];
+        if (op->thread % n != t->id) continue;
+        int two = op->kind == 'r' && op->slot2 != op->slot;
+        wait_gen(&st->gen[op->slot], op->gen);
+        if (two) wait_gen(&st->gen[op->slot2], op->gen2);
+        run_op(t, op, i, st->ptr, st->size);
+        atomic_fetch_add_explicit(&st->gen[op->slot], 1, memory_order_release);
+        if (two) atomic_fetch_add_explicit(&st->gen[op->slot2], 1, memory_order_release);
+        if ((++done & 255) == 0) wl_count_ops(t, 256);
+    }
+    wl_count_ops(t, done & 255);
+    wl_barrier_wait(&st->bar);
+    if (t->id == 0) check_growth(live_total(t->run) - live0, tr);
+    wl_barrier_wait(&st->bar);
+    for (size_t k = 0; k < tr->nslots; k++) /* leftovers: freed by the thread that made them */
+        if (st->ptr[k] && tr->owner[k] % n == t->id) {
+            wl_free(t, st->ptr[k], st->size[k]);
+            st->ptr[k] = NULL;
+        }
+    wl_barrier_wait(&st->bar);
+    if (t->id == 0)
+        for (size_t k = 0; k < tr->nslots; k++)
+            atomic_store(&st->gen[k], 0);
+}
+
 static void replay_thread(wl_thread *t)
 {
-    const replay_state *st = t->run->state;
+    replay_state *st = t->run->state;
+    if (st->threads_mode) {
+        for (uint64_t l = 0; l < st->loops; l++)
+            replay_shared(t, st);
+        return;
+    }
     size_t n = st->tr.nslots;
     void **ptr = wl_meta_alloc("replay", n * sizeof *ptr);
     uint64_t *size = wl_meta_alloc("replay", n * sizeof *size);
@@ -411,11 +527,14 @@ const wl_workload wl_replay = {
     .summary = "replays a recorded malloc trace (trace=PATH; record one with libabench-trace.so)",
     .description =
         "Replays the allocation trace in `trace` (text, one operation per line: m/c/a/r/f with "
-        "block ids; see workloads/README.md), `loops` times on every thread, touching each "
-        "block and checking its tags before it is freed. Blocks the program never freed are "
-        "freed at the end of each pass, so live bytes return to zero. Record a real program "
-        "with LD_PRELOAD=libabench-trace.so ABENCH_TRACE=out.trace <program> and compare "
-        "backends on its exact allocation sequence. One op is one trace operation.",
+        "block ids and t for thread switches; see workloads/README.md) `loops` times, touching "
+        "each block and checking its tags before it is freed. mode=serial: every thread replays "
+        "the whole trace on its own. mode=threads: the threads share one replay, the operations "
+        "of the recorded program's thread k running on thread k modulo the thread count, so "
+        "blocks are freed on other threads as in the program. Blocks the program never freed "
+        "are freed at the end of each pass, so live bytes return to zero. Record a real program "
+        "with LD_PRELOAD=libabench-trace.so ABENCH_TRACE=out.trace <program>. One op is one "
+        "trace operation.",
     .params = params,
     .nparams = P_COUNT,
     .setup = replay_setup,

@@ -87,6 +87,24 @@ static void test_replay(void **state)
     assert_true(a.hash == b.hash); /* a trace is the same sequence whatever the seed */
 }
 
+/* mode=threads: trace threads 0 and 1 on 2 or 3 runner threads; blocks cross threads. */
+static void test_threads_mode(void **state)
+{
+    (void)state;
+    write_trace(good);
+    char kv0[96];
+    snprintf(kv0, sizeof kv0, "trace=%s", path);
+    const char *kv[] = {kv0, "loops=3", "mode=threads"};
+    for (unsigned threads = 1; threads <= 3; threads++) {
+        wl_drive_result a, b;
+        if (wl_drive(&wl_replay, threads, 1, kv, 3, &a) != 0) fail_msg("%s", a.err);
+        assert_int_equal(a.live_end, 0);
+        assert_int_equal(a.ops, 3 * 10); /* one shared replay per loop */
+        assert_int_equal(wl_drive(&wl_replay, threads, 1, kv, 3, &b), 0);
+        assert_true(a.hash == b.hash); /* each runner thread runs fixed operations */
+    }
+}
+
 /* Longer than the op-count batch (256): every line is one op, frees and reallocs included. */
 static void test_many_ops(void **state)
 {
@@ -158,9 +176,8 @@ static void test_bad_lines(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_load),
-        cmocka_unit_test(test_replay),
-        cmocka_unit_test(test_many_ops),
+        cmocka_unit_test(test_load),      cmocka_unit_test(test_replay),
+        cmocka_unit_test(test_many_ops),  cmocka_unit_test(test_threads_mode),
         cmocka_unit_test(test_bad_lines),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

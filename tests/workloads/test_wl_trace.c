@@ -70,6 +70,13 @@ static void replay_checks(const wl_trace *tr)
     if (wl_drive(&wl_replay, 2, 1, kv, 2, &r) != 0) fail_msg("replay: %s", r.err);
     assert_int_equal(r.live_end, 0);
     assert_int_equal(r.ops, 2 * 2 * tr->nops);
+    /* the recorded threads on 2 and 3 runner threads: one shared pass per loop */
+    const char *kvt[] = {kv0, "loops=2", "mode=threads"};
+    for (unsigned threads = 2; threads <= 3; threads++) {
+        if (wl_drive(&wl_replay, threads, 1, kvt, 3, &r) != 0) fail_msg("replay: %s", r.err);
+        assert_int_equal(r.live_end, 0);
+        assert_int_equal(r.ops, 2 * tr->nops);
+    }
 }
 
 static void test_target(void **state)

@@ -13,9 +13,12 @@
  * allocation to its free; after the free it may be reused. align is a power of two.
  * libabench-trace.so (workloads/trace/) writes this format with a "# abench-trace v1" header.
  *
- * Replay runs the operations in file order on each runner thread (`t` lines are kept as
- * information: the threads of the recorded program are not re-created), then frees the blocks
- * the program never freed, so live bytes end at 0.
+ * Replay, mode=serial (the default): every runner thread runs all operations in file order
+ * (`t` lines are ignored), then frees the blocks the program never freed, so live bytes end
+ * at 0. mode=threads: the runner threads share one replay of the trace; the operations of trace
+ * thread k (numbered by first appearance) run on runner thread k % nthreads, each waiting only
+ * for the earlier operations on the same ids, so blocks are allocated and freed on different
+ * threads as in the recorded program; leftovers are freed by the thread that allocated them.
  */
 #ifndef WL_REPLAY_H
 #define WL_REPLAY_H
@@ -24,11 +27,14 @@
 #include <stdint.h>
 
 typedef struct wl_trace_op {
-    char kind;      /* 'm' 'c' 'a' 'r' 'f' */
-    uint32_t slot;  /* dense block index of <id> */
-    uint32_t slot2; /* r: dense index of <newid> */
-    uint64_t size;  /* m/a/r: bytes; c: element size */
-    uint64_t arg;   /* c: element count; a: alignment */
+    char kind;       /* 'm' 'c' 'a' 'r' 'f' */
+    uint32_t slot;   /* dense block index of <id> */
+    uint32_t slot2;  /* r: dense index of <newid> */
+    uint32_t thread; /* dense index of the trace thread it ran on (order of first `t` line) */
+    uint32_t gen;    /* operations on `slot` before this one (mode=threads waits for them) */
+    uint32_t gen2;   /* r with slot2 != slot: operations on `slot2` before this one */
+    uint64_t size;   /* m/a/r: bytes; c: element size */
+    uint64_t arg;    /* c: element count; a: alignment */
 } wl_trace_op;
 
 /* Invariants: every op's slots < nslots; replaying ops in order is valid (no double free, no
@@ -40,6 +46,8 @@ typedef struct wl_trace {
     uint64_t nthreads; /* distinct `t` ids seen (0 when none) */
     int64_t end_live, peak_live;
     size_t end_blocks; /* blocks still live after the last op */
+    uint32_t *owner;   /* per slot live at the end: the trace thread that allocated it */
+    size_t owner_cap;
 } wl_trace;
 
 /* Loads and validates a trace file. 0, or -1 with a one-line message "<path>:<line>: <what>"
