@@ -7,6 +7,8 @@
 #include <string.h>
 
 void *memalign(size_t align, size_t size);
+void *valloc(size_t size);
+void *reallocarray(void *p, size_t n, size_t size);
 
 static void *worker(void *arg)
 {
@@ -29,6 +31,14 @@ static void *worker(void *arg)
         memset(p, 1, 1);
         free(p);
     }
+    void *v = valloc(100); /* page-aligned: recorded as 'a' */
+    char *ra = reallocarray(NULL, 10, 20);
+    if (!v || !ra) abort();
+    ra = reallocarray(ra, 20, 20); /* a realloc: recorded as 'r' */
+    if (!ra) abort();
+    memset(ra, 2, 400);
+    free(ra);
+    free(v);
     free(a);
     free(b);
     free(c);

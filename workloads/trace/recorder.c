@@ -3,9 +3,10 @@
  *   LD_PRELOAD=libabench-trace.so ABENCH_TRACE=out.trace <program>
  *   abench run --workload replay --param trace=out.trace ...
  *
- * Wraps malloc, calloc, realloc, free, posix_memalign, aligned_alloc and memalign, calls the
- * next definition (dlsym(RTLD_NEXT)) and appends one line per call in the format of
- * wl_replay.h. Without ABENCH_TRACE (or in a forked child) every call passes straight through.
+ * Wraps malloc, calloc, realloc, free, posix_memalign, aligned_alloc and memalign (and
+ * reallocarray, valloc, pvalloc on top of them), calls the next definition (dlsym(RTLD_NEXT))
+ * and appends one line per call in the format of wl_replay.h. Without ABENCH_TRACE (or in a forked
+ * child) every call passes straight through.
  *
  * Invariants:
  *  - One mutex orders everything: the real call and its trace line happen under it, so the
@@ -13,7 +14,10 @@
  *    thread and reused on another cannot be recorded out of order).
  *  - `ids` maps each live block the program got while recording to its trace id; a free or
  *    realloc of an address not in it (allocated before recording began) is passed through:
- *    free unrecorded, realloc recorded as a fresh `m`.
+ *    free unrecorded, realloc recorded as a fresh `m`. An address handed out again while the
+ *    table still holds it (freed inside libc, out of our sight) first gets an `f` of the old id.
+ *  - Lines are buffered and written whole; the buffer is flushed when full and at exit, so a
+ *    program that dies by a signal or _exit() loses at most the last 64 KiB (whole lines).
  *  - While dlsym resolves the real functions, allocations come from a static bootstrap buffer
  *    (dlsym itself may call calloc); such blocks are never handed to the real free.
  *  - The recorder never allocates through malloc itself: its table and buffer use mmap and
@@ -34,6 +38,9 @@
 /* The exported malloc family: declared by <stdlib.h>; memalign by <malloc.h> (kept out to
  * avoid its deprecated-function attributes). */
 void *memalign(size_t align, size_t size);
+void *valloc(size_t size);
+void *pvalloc(size_t size);
+void *reallocarray(void *p, size_t n, size_t size);
 
 /* ---- Real functions and the bootstrap buffer ---- */
 
@@ -174,8 +181,21 @@ static void thread_mark(void)
 }
 
 /* A new block p: gets an id, and the line "<kind> <id> <a> [<b>]". */
+/* Records the free of a block that left behind our back (a libc-internal realloc or free):
+ * called when an address we think is live comes back from the allocator. */
+static void forget_stale(const void *p)
+{
+    uint64_t stale = table_take(p);
+    if (stale) {
+        char line[32];
+        thread_mark();
+        put(line, snprintf(line, sizeof line, "f %llu\n", (unsigned long long)stale));
+    }
+}
+
 static void rec_new(char kind, void *p, size_t a, size_t b, int two)
 {
+    forget_stale(p);
     if (table_reserve() != 0) return;
     uint64_t id = next_id++;
     table_put(ids, ids_cap, (uintptr_t)p, id);
@@ -324,7 +344,7 @@ void *realloc(void *p, size_t n)
                 put(line, snprintf(line, sizeof line, "f %llu\n", (unsigned long long)id));
             }
             if (q) rec_new('m', q, 0, 0, 0);
-        } else if (id && table_reserve() == 0) {
+        } else if (id && (forget_stale(q), table_reserve() == 0)) {
             uint64_t nid = next_id++;
             table_put(ids, ids_cap, (uintptr_t)q, nid);
             ids_used++;
@@ -370,4 +390,24 @@ void *memalign(size_t align, size_t n)
     if (p) rec_new('a', p, align, n, 1);
     end();
     return p;
+}
+
+void *reallocarray(void *p, size_t k, size_t n)
+{
+    if (n && k > SIZE_MAX / n) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, k * n);
+}
+
+void *valloc(size_t n)
+{
+    return memalign((size_t)sysconf(_SC_PAGESIZE), n);
+}
+
+void *pvalloc(size_t n)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return memalign(page, n ? (n + page - 1) & ~(page - 1) : page);
 }
