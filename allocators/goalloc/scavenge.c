@@ -291,49 +291,56 @@ static void end_generation(void)
 
 /* The background loop (spec 7.2): up to 1 ms of 64 KiB steps while a goal is unmet, then a
  * sleep sized by the PI controller so work stays near 1% of one CPU; parks until the next
- * generation when a goal is met or nothing could be released. Long because the loop keeps
- * the controller's state, the generation clock and the cooldown together. */
+ * generation when a goal is met or nothing could be released. It also wakes at every
+ * generation boundary (the clock ticks even while paced). Long because the loop keeps the
+ * controller's state, the generation clock and the cooldown together. */
 static void *scavenger_main(void *arg)
 {
     (void)arg;
     ga_scav_pi pi;
     _ga_scav_pi_init(&pi);
     double ratio = 0.001;
-    uint64_t next_gen = now_ns() + scav.gen_ns, cooldown_until = 0;
+    uint64_t next_gen = now_ns() + scav.gen_ns, resume_at = 0, cooldown_until = 0;
     for (;;) {
-        uint64_t t = now_ns(), sleep_ns;
+        uint64_t t = now_ns();
         if (next_gen > t + scav.gen_ns) next_gen = t + scav.gen_ns; /* the clock was sped up */
         if (t >= next_gen) {
             end_generation();
             next_gen = t + scav.gen_ns;
         }
         sample_peak();
-        uint64_t worked = 0, released = 0;
-        for (uint64_t t0 = now_ns(); worked < SCAV_MIN_WORK_NS && scav_need() > 0;) {
-            size_t r = heap_scavenge(SCAV_QUANTUM, false);
-            if (r == 0) break;
-            released += r;
-            worked = now_ns() - t0;
+        if (t >= resume_at) {
+            uint64_t worked = 0, released = 0;
+            for (uint64_t t0 = now_ns(); worked < SCAV_MIN_WORK_NS && scav_need() > 0;) {
+                size_t r = heap_scavenge(SCAV_QUANTUM, false);
+                if (r == 0) break;
+                released += r;
+                worked = now_ns() - t0;
+            }
+            if (released == 0) {
+                resume_at = next_gen; /* park: a goal is met or nothing is releasable */
+            } else {
+                atomic_fetch_add(&scav.released_bg, released);
+                atomic_fetch_add(&scav.gen_bg, released);
+                if (worked == 0) worked = 10000 * (released / GA_OS_PAGE_SIZE); /* 10 us/page */
+                uint64_t sleep_ns = (uint64_t)((double)worked / ratio);
+                bool ok = true;
+                double share = (double)worked / (double)(worked + sleep_ns);
+                double next = _ga_scav_pi_next(&pi, share, SCAV_CPU_SHARE,
+                                               (double)(worked + sleep_ns) / 1e3, &ok);
+                if (!ok) cooldown_until = now_ns() + SCAV_COOLDOWN_NS;
+                ratio = now_ns() < cooldown_until ? 0.001 : next;
+                resume_at = now_ns() + sleep_ns;
+            }
         }
-        if (released == 0) {
-            sleep_ns = next_gen > now_ns() ? next_gen - now_ns() : 0; /* park */
-        } else {
-            atomic_fetch_add(&scav.released_bg, released);
-            atomic_fetch_add(&scav.gen_bg, released);
-            if (worked == 0) worked = 10000 * (released / GA_OS_PAGE_SIZE); /* 10 us a page */
-            sleep_ns = (uint64_t)((double)worked / ratio);
-            bool ok = true;
-            double share = (double)worked / (double)(worked + sleep_ns);
-            double next = _ga_scav_pi_next(&pi, share, SCAV_CPU_SHARE,
-                                           (double)(worked + sleep_ns) / 1e3, &ok);
-            if (!ok) cooldown_until = now_ns() + SCAV_COOLDOWN_NS;
-            ratio = now_ns() < cooldown_until ? 0.001 : next;
-        }
+        /* Sleep until work resumes or the generation ends, whichever is first. */
+        uint64_t until = resume_at < next_gen ? resume_at : next_gen;
         pthread_mutex_lock(&scav.mu);
-        if (!scav.stop && sleep_ns > 0) {
+        uint64_t n = now_ns();
+        if (!scav.stop && until > n) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t ns = (uint64_t)ts.tv_nsec + sleep_ns;
+            uint64_t ns = (uint64_t)ts.tv_nsec + (until - n);
             ts.tv_sec += (time_t)(ns / 1000000000ull);
             ts.tv_nsec = (long)(ns % 1000000000ull);
             pthread_cond_timedwait(&scav.cv, &scav.mu, &ts);

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -196,14 +197,74 @@ static void test_forced_past_memory_limit(void **state)
     check_identities();
 }
 
-int main(void)
+/* The child run by test_scavtrace: GOALLOC_DEBUG=scavtrace=1, a 20 ms generation clock. */
+static int scavtrace_child(void)
 {
+    setenv("GOALLOC_DEBUG", "scavtrace=1", 1);
+    _ga_scavenger_set_generation_ns(20 * 1000000ull);
+    for (size_t i = 0; i < 16; i++) {
+        void *p = ga_malloc(MiB);
+        memset(p, 1, MiB);
+        ga_free(p);
+    }
+    _ga_scavenger_start();
+    sleep_ms(300);
+    return 0;
+}
+
+/* One line per generation, in Go's shape, with the background work showing up. */
+static void test_scavtrace(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        execl("/proc/self/exe", "test_goalloc_scavenger", "scavtrace-child", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    static char buf[1 << 16];
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof buf - 1 && (r = read(fds[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    int lines = 0;
+    unsigned long long bg_total = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned long long bg, eager, now, retained, util;
+        if (sscanf(line,
+                   "scav %llu KiB work (bg), %llu KiB work (eager), %llu KiB now, %llu KiB "
+                   "retained, %llu%% util",
+                   &bg, &eager, &now, &retained, &util) != 5)
+            fail_msg("unexpected stderr line: %s", line);
+        assert_true(util <= 100);
+        bg_total += bg;
+        lines++;
+    }
+    if (lines < 4 || bg_total == 0)
+        fail_msg("%d scavtrace lines in 300 ms of 20 ms generations, %llu KiB in background", lines,
+                 bg_total);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "scavtrace-child") == 0) return scavtrace_child();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_goals),
         cmocka_unit_test(test_pacing_controller),
         cmocka_unit_test(test_free_os_memory),
         cmocka_unit_test(test_forced_past_memory_limit),
         cmocka_unit_test(test_background_after_burst),
+        cmocka_unit_test(test_scavtrace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
