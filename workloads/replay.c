@@ -177,6 +177,8 @@ static int note_thread(parser *ps, wl_trace *tr, uint64_t id)
     return 0;
 }
 
+/* One line: syntax, then the per-kind validity rules (one short case per operation kind,
+ * kept together so the format's rules read in one place). */
 static int parse_line(parser *ps, wl_trace *tr, const char *p, const char *end)
 {
     while (p < end && (*p == ' ' || *p == '\t'))
