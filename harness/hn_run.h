@@ -79,4 +79,67 @@ int hn_write_runs(const char *run_dir, json_t *rows);
 /* mkdir -p. 0 or -1 (errno set). */
 int hn_mkdir_p(const char *dir);
 
+/* ---- run.c, matrix.c, summary.c: the run matrix ---- */
+
+#define HN_MAX_LIST 64
+#define HN_MAX_KV 24
+
+/* One workload with one set of given parameters and its thread counts. Invariant once checked:
+ * params holds every parameter of the workload, resolved by a runner. */
+typedef struct hn_variant {
+    const char *workload;
+    char *kv[HN_MAX_KV]; /* "name=value" given for this variant */
+    int nkv;
+    unsigned threads[HN_MAX_LIST];
+    int nthreads;
+    json_t *params; /* resolved by the runner's --check: every parameter, name -> text */
+} hn_variant;
+
+/* `abench run`'s flags, as parsed (list items point into argv). */
+typedef struct hn_run_opts {
+    char *allocs[HN_MAX_LIST];
+    int nallocs;
+    char *workloads[HN_MAX_LIST];
+    int nworkloads;
+    unsigned threads[HN_MAX_LIST];
+    int nthreads;
+    struct {
+        char name[64];
+        char *values[HN_MAX_LIST];
+        int nvalues;
+    } params[HN_MAX_KV];
+    int nparams;
+    unsigned reps;
+    unsigned long long seed;
+    double timeout;
+    const char *out, *label, *suite, *baseline;
+    int report, dry_run;
+    const char *sample_mean, *sampler_ms, *settle_ms; /* passed through to runners */
+} hn_run_opts;
+
+/* One cell: indices into hn_run_opts.allocs and the variants; idx is its run-order number. */
+typedef struct hn_cell {
+    unsigned idx, rep, threads;
+    int alloc, variant;
+} hn_cell;
+
+/* matrix.c */
+/* Splits a comma list in place into out[]; returns the count, or -1 (too many items). */
+int hn_split_list(char *s, char **out, int max);
+int hn_parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
+                  unsigned long long *out);
+/* "1,2,4" -> out[]; each 1..1024. 0 or -1. */
+int hn_parse_threads(char *s, unsigned *out, int *n);
+/* The variants of --workload x --param (or of --suite); -1 after a one-line error. */
+int hn_variants_build(hn_run_opts *o, json_t *catalogue, hn_variant *vs, int maxv);
+/* Validates v with `<runner of alloc> --check` and fills v->params; -1 after a one-line error. */
+int hn_variant_check(const char *alloc, hn_variant *v);
+/* Cells in run order (reps outermost, allocators innermost); returns how many. */
+unsigned hn_matrix_plan(const hn_run_opts *o, const hn_variant *vs, int nv, hn_cell *cells,
+                        unsigned max);
+
+/* summary.c */
+void hn_run_summary(const hn_run_opts *o, const hn_variant *vs, int nv, const hn_cell *cells,
+                    json_t *const *rows, unsigned ncells);
+
 #endif /* HN_RUN_H */

@@ -28,76 +28,6 @@
 #include "hn_run.h"
 #include "runner/hn_runner.h"
 
-#define MAX_LIST 64
-#define MAX_KV 24
-
-/* ---- The default suite: one line per workload family (short cells, 2 cores) ----
- * A workload missing from this build is skipped with a note; a new family is one line. */
-typedef struct suite_line {
-    const char *workload;
-    const char *params; /* space-separated name=value */
-    const char *threads;
-} suite_line;
-
-static const suite_line default_suite[] = {
-    {"churn", "ops=2000000", "1,2"},
-    {"churn", "dist=golike ops=1000000", "1"},
-    {"larson", "steps=100000 rounds=4", "2"},
-    {"prodcons", "batches=200", "2"},
-    {"threadchurn", "rounds=50", "2"},
-    {"fragment", "count=100000", "1"},
-    {"fragment", "pattern=robson budget=4M rounds=1", "1"},
-    {"burst", "live=4M steady_ops=100000 spike_ops=100000 cycles=1", "1"},
-    {"large", "steps=20", "1"},
-    {"realloc", "steps=30000 max=256K", "1"},
-    {"tiny", "ops=2000000", "1"},
-    {"cachescratch", "iterations=20000", "2"},
-    {"request", "requests=5000", "1"},
-    {"request", "variant=arena requests=5000", "1"},
-    {"request", "variant=gc requests=5000", "1"},
-    {"binarytrees", "depth=14", "1"},
-    {"churn-gc", "ops=500000", "1"},
-    {"burst-gc", "steady=4MiB phase_ops=100000", "1"},
-    {NULL, NULL, NULL},
-};
-
-/* ---- Options and matrix ---- */
-
-typedef struct variant {
-    const char *workload;
-    char *kv[MAX_KV]; /* "name=value" given for this variant */
-    int nkv;
-    unsigned threads[MAX_LIST];
-    int nthreads;
-    json_t *params; /* resolved by the runner's --check: every parameter, name -> text */
-} variant;
-
-typedef struct run_opts {
-    char *allocs[MAX_LIST];
-    int nallocs;
-    char *workloads[MAX_LIST];
-    int nworkloads;
-    unsigned threads[MAX_LIST];
-    int nthreads;
-    struct {
-        char name[64];
-        char *values[MAX_LIST];
-        int nvalues;
-    } params[MAX_KV];
-    int nparams;
-    unsigned reps;
-    unsigned long long seed;
-    double timeout;
-    const char *out, *label, *suite, *baseline;
-    int report, dry_run;
-    const char *sample_mean, *sampler_ms, *settle_ms; /* passed through to runners */
-} run_opts;
-
-typedef struct cell {
-    unsigned idx, rep, threads;
-    int alloc, variant;
-} cell;
-
 static volatile sig_atomic_t g_stop;
 
 static void on_signal(int sig)
@@ -108,44 +38,7 @@ static void on_signal(int sig)
 
 /* ---- Argument parsing ---- */
 
-/* Splits a comma list in place into out[]; returns the count or -1 (too many / empty item). */
-static int split(char *s, char **out, int max)
-{
-    int n = 0;
-    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-        if (n == max) return -1;
-        out[n++] = tok;
-    }
-    return n;
-}
-
-static int parse_uint(const char *s, unsigned long long lo, unsigned long long hi,
-                      unsigned long long *out)
-{
-    char *end;
-    if (!s || *s < '0' || *s > '9') return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < lo || v > hi) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_threads(char *s, unsigned *out, int *n)
-{
-    char *items[MAX_LIST];
-    int k = split(s, items, MAX_LIST);
-    if (k <= 0) return -1;
-    for (int i = 0; i < k; i++) {
-        unsigned long long v;
-        if (parse_uint(items[i], 1, 1024, &v)) return -1;
-        out[i] = (unsigned)v;
-    }
-    *n = k;
-    return 0;
-}
-
-static int add_param(run_opts *o, char *kv)
+static int add_param(hn_run_opts *o, char *kv)
 {
     char *eq = strchr(kv, '=');
     if (!eq || eq == kv) {
@@ -158,12 +51,12 @@ static int add_param(run_opts *o, char *kv)
             hn_error("run", "--param '%s' given twice", kv);
             return -1;
         }
-    if (o->nparams == MAX_KV || strlen(kv) >= sizeof o->params[0].name) {
+    if (o->nparams == HN_MAX_KV || strlen(kv) >= sizeof o->params[0].name) {
         hn_error("run", "--param '%s': too many parameters or name too long", kv);
         return -1;
     }
     snprintf(o->params[o->nparams].name, sizeof o->params[0].name, "%s", kv);
-    int n = split(eq + 1, o->params[o->nparams].values, MAX_LIST);
+    int n = hn_split_list(eq + 1, o->params[o->nparams].values, HN_MAX_LIST);
     if (n <= 0) {
         hn_error("run", "--param '%s': no value", kv);
         return -1;
@@ -185,7 +78,7 @@ static void run_usage(FILE *f)
         "every backend this build has. --dry-run validates and prints the cells, runs nothing.\n");
 }
 
-static int parse_run_args(int argc, char **argv, run_opts *o)
+static int parse_run_args(int argc, char **argv, hn_run_opts *o)
 {
     o->reps = 3;
     o->seed = 1;
@@ -232,24 +125,24 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             return -1;
         }
         if (!strcmp(a, "--alloc")) {
-            if ((o->nallocs = split(v, o->allocs, MAX_LIST)) <= 0)
+            if ((o->nallocs = hn_split_list(v, o->allocs, HN_MAX_LIST)) <= 0)
                 return hn_error("run", "--alloc '%s': expected a comma list", v), -1;
         } else if (!strcmp(a, "--workload")) {
-            if ((o->nworkloads = split(v, o->workloads, MAX_LIST)) <= 0)
+            if ((o->nworkloads = hn_split_list(v, o->workloads, HN_MAX_LIST)) <= 0)
                 return hn_error("run", "--workload '%s': expected a comma list", v), -1;
         } else if (!strcmp(a, "--threads")) {
-            if (parse_threads(v, o->threads, &o->nthreads))
+            if (hn_parse_threads(v, o->threads, &o->nthreads))
                 return hn_error("run", "--threads '%s': expected numbers 1..1024, comma-separated",
                                 v),
                        -1;
         } else if (!strcmp(a, "--param")) {
             if (add_param(o, v)) return -1;
         } else if (!strcmp(a, "--reps")) {
-            if (parse_uint(v, 1, 100000, &n))
+            if (hn_parse_uint(v, 1, 100000, &n))
                 return hn_error("run", "--reps '%s': expected 1..100000", v), -1;
             o->reps = (unsigned)n;
         } else if (!strcmp(a, "--seed")) {
-            if (parse_uint(v, 0, UINT64_MAX, &n))
+            if (hn_parse_uint(v, 0, UINT64_MAX, &n))
                 return hn_error("run", "--seed '%s': expected an unsigned integer", v), -1;
             o->seed = n;
         } else if (!strcmp(a, "--timeout")) {
@@ -274,7 +167,7 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
             o->baseline = v;
         } else if (!strcmp(a, "--sample-mean") || !strcmp(a, "--sampler-ms") ||
                    !strcmp(a, "--settle-ms")) {
-            if (parse_uint(v, 0, 1u << 30, &n))
+            if (hn_parse_uint(v, 0, 1u << 30, &n))
                 return hn_error("run", "%s '%s': expected an unsigned integer", a, v), -1;
             if (!strcmp(a, "--sample-mean")) o->sample_mean = v;
             if (!strcmp(a, "--sampler-ms")) o->sampler_ms = v;
@@ -292,11 +185,11 @@ static int parse_run_args(int argc, char **argv, run_opts *o)
 /* ---- Backends ---- */
 
 /* Validates --alloc (or picks every available backend) and asks each runner for --info. */
-static int resolve_allocs(run_opts *o, json_t *infos)
+static int resolve_allocs(hn_run_opts *o, json_t *infos)
 {
     char path[4096], err[512];
     if (o->nallocs == 0) {
-        for (int i = 0; hn_known_backends[i] && o->nallocs < MAX_LIST; i++)
+        for (int i = 0; hn_known_backends[i] && o->nallocs < HN_MAX_LIST; i++)
             if (hn_runner_path(hn_known_backends[i], path, sizeof path))
                 o->allocs[o->nallocs++] = (char *)hn_known_backends[i];
         if (o->nallocs == 0) return hn_error("run", "no runner in %s", hn_bindir()), -1;
@@ -334,172 +227,9 @@ static int resolve_allocs(run_opts *o, json_t *infos)
     return 0;
 }
 
-/* ---- Variants ---- */
-
-static int workload_has_param(json_t *w, const char *name)
-{
-    size_t i;
-    json_t *p;
-    json_array_foreach(json_object_get(w, "params"), i, p)
-    {
-        if (!strcmp(json_string_value(json_object_get(p, "name")), name)) return 1;
-    }
-    return 0;
-}
-
-static char *kv_dup(const char *name, const char *value)
-{
-    size_t n = strlen(name) + strlen(value) + 2;
-    char *s = malloc(n);
-    if (s) snprintf(s, n, "%s=%s", name, value);
-    return s;
-}
-
-/* Sets name=value in v (replacing an earlier value of the same name). */
-static void kv_set(variant *v, const char *name, const char *value)
-{
-    size_t ln = strlen(name);
-    for (int i = 0; i < v->nkv; i++)
-        if (!strncmp(v->kv[i], name, ln) && v->kv[i][ln] == '=') {
-            free(v->kv[i]);
-            v->kv[i] = kv_dup(name, value);
-            return;
-        }
-    if (v->nkv < MAX_KV) v->kv[v->nkv++] = kv_dup(name, value);
-}
-
-/* Appends to vs[] every combination of the --param values that apply to workload w, on top of
- * the base "k=v" list. Returns the new count, or -1 when there are too many variants. */
-static int expand(const run_opts *o, json_t *w, const char *base, const unsigned *threads,
-                  int nthreads, variant *vs, int nv, int maxv)
-{
-    int idx[MAX_KV] = {0}, app[MAX_KV], napp = 0;
-    for (int i = 0; i < o->nparams; i++)
-        if (workload_has_param(w, o->params[i].name)) app[napp++] = i;
-    for (;;) {
-        if (nv == maxv) return -1;
-        variant *v = &vs[nv++];
-        memset(v, 0, sizeof *v);
-        v->workload = json_string_value(json_object_get(w, "name"));
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", base ? base : "");
-        for (char *tok = strtok(buf, " "); tok; tok = strtok(NULL, " ")) {
-            char *eq = strchr(tok, '=');
-            if (!eq) continue;
-            *eq = '\0';
-            kv_set(v, tok, eq + 1);
-        }
-        for (int k = 0; k < napp; k++)
-            kv_set(v, o->params[app[k]].name, o->params[app[k]].values[idx[k]]);
-        memcpy(v->threads, threads, sizeof(unsigned) * (size_t)nthreads);
-        v->nthreads = nthreads;
-        int k = 0; /* odometer over the applicable parameters */
-        for (; k < napp; k++) {
-            if (++idx[k] < o->params[app[k]].nvalues) break;
-            idx[k] = 0;
-        }
-        if (k == napp) return nv;
-    }
-}
-
-static int build_variants(run_opts *o, json_t *cat, variant *vs, int maxv)
-{
-    int nv = 0;
-    static const unsigned one[] = {1};
-    for (int i = 0; i < o->nparams; i++) {
-        int used = 0;
-        if (o->suite) {
-            for (int k = 0; default_suite[k].workload; k++) {
-                json_t *w = hn_workload_find(cat, default_suite[k].workload);
-                used |= w && workload_has_param(w, o->params[i].name);
-            }
-        } else {
-            for (int k = 0; k < o->nworkloads; k++) {
-                json_t *w = hn_workload_find(cat, o->workloads[k]);
-                used |= w && workload_has_param(w, o->params[i].name);
-            }
-        }
-        if (!used) {
-            hn_error("run",
-                     "unknown parameter '%s' (no selected workload has it; see abench "
-                     "list -v)",
-                     o->params[i].name);
-            return -1;
-        }
-    }
-    if (o->suite) {
-        for (int k = 0; default_suite[k].workload; k++) {
-            json_t *w = hn_workload_find(cat, default_suite[k].workload);
-            if (!w) {
-                fprintf(stderr, "abench run: suite: workload '%s' is not in this build, skipped\n",
-                        default_suite[k].workload);
-                continue;
-            }
-            unsigned th[MAX_LIST];
-            int nth = o->nthreads;
-            memcpy(th, o->threads, sizeof th);
-            if (!nth) {
-                char buf[128];
-                snprintf(buf, sizeof buf, "%s", default_suite[k].threads);
-                if (parse_threads(buf, th, &nth)) return -1;
-            }
-            nv = expand(o, w, default_suite[k].params, th, nth, vs, nv, maxv);
-            if (nv < 0) return hn_error("run", "too many variants (at most %d)", maxv), -1;
-        }
-        return nv;
-    }
-    for (int k = 0; k < o->nworkloads; k++) {
-        json_t *w = hn_workload_find(cat, o->workloads[k]);
-        if (!w) {
-            hn_error("run", "unknown workload '%s' (see abench list)", o->workloads[k]);
-            return -1;
-        }
-        nv = expand(o, w, NULL, o->nthreads ? o->threads : one, o->nthreads ? o->nthreads : 1, vs,
-                    nv, maxv);
-        if (nv < 0) return hn_error("run", "too many variants (at most %d)", maxv), -1;
-    }
-    return nv;
-}
-
-/* Asks a runner to validate a variant (`--check`); stores the resolved parameters. */
-static int check_variant(const char *alloc, variant *v)
-{
-    char path[4096], err[512], th[16];
-    char *argv[8 + 2 * MAX_KV];
-    int n = 0;
-    hn_runner_path(alloc, path, sizeof path);
-    snprintf(th, sizeof th, "%u", v->threads[0]);
-    argv[n++] = path;
-    argv[n++] = "--check";
-    argv[n++] = "--workload";
-    argv[n++] = (char *)v->workload;
-    argv[n++] = "--threads";
-    argv[n++] = th;
-    for (int i = 0; i < v->nkv; i++) {
-        argv[n++] = "--param";
-        argv[n++] = v->kv[i];
-    }
-    argv[n] = NULL;
-    char *out = NULL;
-    int rc = hn_capture(argv, 120, &out, err, sizeof err);
-    if (rc == 0) {
-        json_t *j = json_loads(out, 0, NULL);
-        v->params = json_incref(json_object_get(j, "params"));
-        json_decref(j);
-    }
-    free(out);
-    if (rc == 0 && v->params) return 0;
-    /* The runner's message names the parameter; drop its program prefix. */
-    const char *msg = err;
-    if (!strncmp(msg, HN_RUNNER_PREFIX, strlen(HN_RUNNER_PREFIX)) && strstr(msg, ": "))
-        msg = strstr(msg, ": ") + 2;
-    hn_error("run", "workload '%s': %s", v->workload, msg[0] ? msg : "parameter check failed");
-    return -1;
-}
-
 /* ---- The run folder ---- */
 
-static int make_run_dir(const run_opts *o, char *dir, size_t len)
+static int make_run_dir(const hn_run_opts *o, char *dir, size_t len)
 {
     struct stat st;
     if (o->out) {
@@ -535,8 +265,8 @@ static json_t *str_array(char *const *items, int n)
     return a;
 }
 
-static json_t *make_meta(int argc, char **argv, const run_opts *o, json_t *infos, const variant *vs,
-                         int nv, unsigned ncells)
+static json_t *make_meta(int argc, char **argv, const hn_run_opts *o, json_t *infos,
+                         const hn_variant *vs, int nv, unsigned ncells)
 {
     char now[64];
     json_t *meta = json_object();
@@ -582,7 +312,7 @@ static json_t *make_meta(int argc, char **argv, const run_opts *o, json_t *infos
 }
 
 /* Timer calibration of the first backend's runner, for meta.json. */
-static void add_timer(json_t *meta, const char *alloc, const run_opts *o)
+static void add_timer(json_t *meta, const char *alloc, const hn_run_opts *o)
 {
     char path[4096], err[256];
     char *out = NULL;
@@ -601,7 +331,7 @@ static void add_timer(json_t *meta, const char *alloc, const run_opts *o)
 
 /* ---- One cell ---- */
 
-static void cell_id(const cell *c, const char *alloc, const variant *v, int vi, char *buf,
+static void cell_id(const hn_cell *c, const char *alloc, const hn_variant *v, int vi, char *buf,
                     size_t len)
 {
     snprintf(buf, len, "%04u_%s_%s_v%d_t%u_r%u", c->idx, alloc, v->workload, vi, c->threads,
@@ -628,11 +358,11 @@ static double tv_s(struct timeval tv)
 }
 
 /* Runs one cell; returns its row (NULL when interrupted). */
-static json_t *run_cell(const run_opts *o, const char *dir, const cell *c, const char *alloc,
-                        json_t *info, variant *v)
+static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c, const char *alloc,
+                        json_t *info, hn_variant *v)
 {
     char id[256], cdir[4400], outp[4600], path[4096], th[16], seed[32], msg[1024];
-    char *argv[24 + 2 * MAX_KV];
+    char *argv[24 + 2 * HN_MAX_KV];
     int n = 0;
     cell_id(c, alloc, v, c->variant, id, sizeof id);
     snprintf(cdir, sizeof cdir, "%s/cells/%s", dir, id);
@@ -723,104 +453,6 @@ static json_t *run_cell(const run_opts *o, const char *dir, const cell *c, const
     return row;
 }
 
-/* ---- Summary and progress ---- */
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-typedef struct sum_line {
-    const char *workload, *alloc;
-    char params[256], med[32], spread[64], rss[32], notes[160];
-    unsigned threads;
-    int n;
-} sum_line;
-
-/* One summary line per variant x threads x alloc that has cells; returns 0 when none. */
-static int summarize(const run_opts *o, const variant *v, unsigned threads, int ai,
-                     const cell *cells, json_t *const *rows, unsigned ncells, int vi, double *ns,
-                     double *rss, sum_line *L)
-{
-    int n = 0, nr = 0, bad = 0;
-    char kinds[64] = "";
-    for (unsigned k = 0; k < ncells; k++) {
-        const cell *c = &cells[k];
-        if (c->variant != vi || c->alloc != ai || c->threads != threads || !rows[k]) continue;
-        const char *st = json_string_value(json_object_get(rows[k], "status"));
-        json_t *x = json_object_get(rows[k], "ns_per_op");
-        if (!strcmp(st, "ok") && x && n < (int)o->reps) {
-            ns[n++] = json_number_value(x);
-            rss[nr++] = json_number_value(json_object_get(rows[k], "peak_rss_bytes"));
-        } else if (strcmp(st, "ok") != 0) {
-            bad++;
-            if (!strstr(kinds, st) && strlen(kinds) + strlen(st) + 2 < sizeof kinds)
-                strcat(strcat(kinds, kinds[0] ? "," : ""), st);
-        }
-    }
-    if (n + bad == 0) return 0;
-    memset(L, 0, sizeof *L);
-    L->workload = v->workload;
-    L->alloc = o->allocs[ai];
-    L->threads = threads;
-    L->n = n;
-    snprintf(L->params, sizeof L->params, "-");
-    for (int i = 0, used = 0; i < v->nkv && used < (int)sizeof L->params; i++)
-        used += snprintf(L->params + used, sizeof L->params - (size_t)used, "%s%s", i ? "," : "",
-                         v->kv[i]);
-    snprintf(L->med, sizeof L->med, "-");
-    snprintf(L->rss, sizeof L->rss, "-");
-    if (n > 0) {
-        snprintf(L->med, sizeof L->med, "%.2f", median(ns, n)); /* median() sorts ns */
-        snprintf(L->spread, sizeof L->spread, "%.2f..%.2f", ns[0], ns[n - 1]);
-        snprintf(L->rss, sizeof L->rss, "%.1f MiB", median(rss, nr) / 1048576.0);
-    }
-    if (bad) snprintf(L->notes, sizeof L->notes, "%d %s", bad, kinds);
-    return 1;
-}
-
-static void summary(const run_opts *o, const variant *vs, int nv, const cell *cells,
-                    json_t *const *rows, unsigned ncells)
-{
-    int cap = 0, nl = 0;
-    for (int vi = 0; vi < nv; vi++)
-        cap += vs[vi].nthreads * o->nallocs;
-    sum_line *L = calloc((size_t)cap + 1, sizeof *L);
-    double *ns = malloc(sizeof(double) * o->reps), *rss = malloc(sizeof(double) * o->reps);
-    int ww = 8, pw = 6, aw = 5, sw = 6;
-    for (int vi = 0; vi < nv; vi++)
-        for (int ti = 0; ti < vs[vi].nthreads; ti++)
-            for (int ai = 0; ai < o->nallocs; ai++) {
-                sum_line *l = &L[nl];
-                if (!summarize(o, &vs[vi], vs[vi].threads[ti], ai, cells, rows, ncells, vi, ns, rss,
-                               l))
-                    continue;
-                nl++;
-                if ((int)strlen(l->workload) > ww) ww = (int)strlen(l->workload);
-                if ((int)strlen(l->params) > pw) pw = (int)strlen(l->params);
-                if ((int)strlen(l->alloc) > aw) aw = (int)strlen(l->alloc);
-                if ((int)strlen(l->spread) > sw) sw = (int)strlen(l->spread);
-            }
-    printf("\nSummary: ns/op = median over ok reps (per thread); spread = min..max over ok reps;\n"
-           "peak RSS = median of the runner processes' ru_maxrss; n = ok reps\n");
-    printf("%-*s  %-*s  %7s  %-*s  %3s  %12s  %-*s  %10s  %s\n", ww, "workload", pw, "params",
-           "threads", aw, "alloc", "n", "ns/op", sw, "spread", "peak RSS", "not ok");
-    for (int i = 0; i < nl; i++)
-        printf("%-*s  %-*s  %7u  %-*s  %3d  %12s  %-*s  %10s  %s\n", ww, L[i].workload, pw,
-               L[i].params, L[i].threads, aw, L[i].alloc, L[i].n, L[i].med, sw, L[i].spread,
-               L[i].rss, L[i].notes);
-    free(ns);
-    free(rss);
-    free(L);
-}
-
 static void fmt_dur(double s, char *buf, size_t len)
 {
     long t = (long)(s + 0.5);
@@ -848,25 +480,11 @@ static int install_signals(void)
     return sigaction(SIGINT, &sa, NULL) | sigaction(SIGTERM, &sa, NULL);
 }
 
-static unsigned plan(const run_opts *o, const variant *vs, int nv, cell *cells, unsigned max)
-{
-    unsigned n = 0;
-    for (unsigned rep = 0; rep < o->reps; rep++)
-        for (int vi = 0; vi < nv; vi++)
-            for (int ti = 0; ti < vs[vi].nthreads; ti++)
-                for (int ai = 0; ai < o->nallocs; ai++) {
-                    if (n == max) return n;
-                    cells[n] = (cell){n, rep, vs[vi].threads[ti], ai, vi};
-                    n++;
-                }
-    return n;
-}
-
-static int execute(int argc, char **argv, run_opts *o, json_t *infos, variant *vs, int nv)
+static int execute(int argc, char **argv, hn_run_opts *o, json_t *infos, hn_variant *vs, int nv)
 {
     enum { MAX_CELLS = 100000 };
-    static cell cells[MAX_CELLS];
-    unsigned ncells = plan(o, vs, nv, cells, MAX_CELLS);
+    static hn_cell cells[MAX_CELLS];
+    unsigned ncells = hn_matrix_plan(o, vs, nv, cells, MAX_CELLS);
     char dir[4096], eta[32], el[32];
     if (make_run_dir(o, dir, sizeof dir) != 0) return HN_EXIT_USAGE;
     json_t *meta = make_meta(argc, argv, o, infos, vs, nv, ncells);
@@ -883,7 +501,7 @@ static int execute(int argc, char **argv, run_opts *o, json_t *infos, variant *v
     double t0 = mono_s();
     unsigned done = 0;
     for (; done < ncells && !g_stop; done++) {
-        const cell *c = &cells[done];
+        const hn_cell *c = &cells[done];
         const char *alloc = o->allocs[c->alloc];
         double el_s = mono_s() - t0;
         fmt_dur(el_s, el, sizeof el);
@@ -924,7 +542,7 @@ static int execute(int argc, char **argv, run_opts *o, json_t *infos, variant *v
     json_object_set_new(meta, "interrupted", json_boolean(g_stop != 0));
     hn_write_meta(dir, meta);
     json_decref(meta);
-    summary(o, vs, nv, cells, by_cell, done);
+    hn_run_summary(o, vs, nv, cells, by_cell, done);
     fmt_dur(mono_s() - t0, el, sizeof el);
     printf("\n%u of %u cells in %s, %d failed; results in %s\n", done, ncells, el, failed, dir);
     free(by_cell);
@@ -943,13 +561,13 @@ static int execute(int argc, char **argv, run_opts *o, json_t *infos, variant *v
 }
 
 /* --dry-run: the planned cells, one per line, in run order. */
-static int dry_run(const run_opts *o, const variant *vs, int nv)
+static int dry_run(const hn_run_opts *o, const hn_variant *vs, int nv)
 {
     enum { MAX_CELLS = 100000 };
-    static cell cells[MAX_CELLS];
-    unsigned n = plan(o, vs, nv, cells, MAX_CELLS);
+    static hn_cell cells[MAX_CELLS];
+    unsigned n = hn_matrix_plan(o, vs, nv, cells, MAX_CELLS);
     for (unsigned i = 0; i < n; i++) {
-        const variant *v = &vs[cells[i].variant];
+        const hn_variant *v = &vs[cells[i].variant];
         printf("%u %s %s threads=%u rep=%u", cells[i].idx, o->allocs[cells[i].alloc], v->workload,
                cells[i].threads, cells[i].rep);
         for (int k = 0; k < v->nkv; k++)
@@ -962,8 +580,8 @@ static int dry_run(const run_opts *o, const variant *vs, int nv)
 
 int hn_cmd_run(int argc, char **argv)
 {
-    static run_opts o;
-    static variant vs[1024];
+    static hn_run_opts o;
+    static hn_variant vs[1024];
     char err[512];
     memset(&o, 0, sizeof o);
     if (parse_run_args(argc, argv, &o) != 0) return HN_EXIT_USAGE;
@@ -991,7 +609,7 @@ int hn_cmd_run(int argc, char **argv)
             return HN_EXIT_USAGE;
         }
     }
-    int nv = build_variants(&o, cat, vs, (int)(sizeof vs / sizeof vs[0]));
+    int nv = hn_variants_build(&o, cat, vs, (int)(sizeof vs / sizeof vs[0]));
     if (nv < 0) return HN_EXIT_USAGE;
     if (nv == 0) {
         hn_error("run", "nothing to run (no workload of the suite is in this build)");
@@ -1001,7 +619,7 @@ int hn_cmd_run(int argc, char **argv)
      * variant from the command line must be valid. */
     int kept = 0;
     for (int i = 0; i < nv; i++) {
-        if (check_variant(prefer[0], &vs[i]) == 0)
+        if (hn_variant_check(prefer[0], &vs[i]) == 0)
             vs[kept++] = vs[i];
         else if (!o.suite)
             return HN_EXIT_USAGE;
