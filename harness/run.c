@@ -6,7 +6,8 @@
  * different allocators interleave (A B C A B C) and drift in the machine hits all alike.
  * Everything is validated before the first cell runs (unknown backend, workload, flag or
  * parameter: one line naming it, exit 2); each variant's parameters are checked by a runner
- * (`--check`), which also resolves their defaults.
+ * (`--check`), which also resolves their defaults. The matrix itself is matrix.c's, the final
+ * table summary.c's.
  *
  * Invariants: runs.jsonl/runs.csv hold exactly the finished cells, rewritten after each one;
  * a crash, timeout, error or n/a cell is recorded and the matrix goes on; SIGINT/SIGTERM ends
@@ -78,6 +79,7 @@ static void run_usage(FILE *f)
         "every backend this build has. --dry-run validates and prints the cells, runs nothing.\n");
 }
 
+/* Long but flat: one branch per flag, each with its own one-line error. */
 static int parse_run_args(int argc, char **argv, hn_run_opts *o)
 {
     o->reps = 3;
@@ -480,6 +482,8 @@ static int install_signals(void)
     return sigaction(SIGINT, &sa, NULL) | sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Runs every cell in order (the loop body is the progress line and the per-cell writes), then
+ * closes meta.json, prints the summary and calls the report. */
 static int execute(int argc, char **argv, hn_run_opts *o, json_t *infos, hn_variant *vs, int nv)
 {
     enum { MAX_CELLS = 100000 };
