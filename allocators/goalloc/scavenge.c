@@ -11,6 +11,13 @@
  *     the whole huge page is free and unscavenged, so a free huge page is released whole;
  *   - cursors only move down while searching; frees raise the forced cursor at once and the
  *     background cursor at the next generation (free_hwm), as Go's two search addresses do.
+ *
+ * The heap side: one background thread (started lazily, paced to ~1% of one CPU by a PI
+ * controller, parked while the goals are met, joined at exit, never running in a forked
+ * child), a generation clock standing in for GC cycles, the retention and memory-limit goals,
+ * eager/forced scavenging when the heap grows, ga_free_os_memory and scavtrace. Every release
+ * moves its bytes from heap_free to heap_released under the heap lock (counted once: a page
+ * taken back into use is reported by the page allocator's alloc and leaves heap_released).
  */
 #include <math.h>
 #include <pthread.h>
