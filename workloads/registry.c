@@ -18,15 +18,30 @@ const char *const wl_op_names[WL_OP_COUNT] = {
 #undef WL_X
 };
 
-/* clang-format off: one workload per line */
+/* One workload per line, in listing order. */
+/* clang-format off */
 static const wl_workload *const all[] = {
-    &wl_churn,      &wl_larson,           &wl_prodcons, &wl_threadchurn,  &wl_fragment, &wl_burst,
-    &wl_large,      &wl_realloc_workload, &wl_tiny,     &wl_cachescratch, &wl_replay,
-/* ---- further workloads (GC families, request): one line each here, before the
- * test-only ones, with the extern in wl_list.h or in their own header ---- */
-/* ---- test-only workloads (WL_F_TEST_ONLY) last ---- */
+    &wl_churn,
+    &wl_larson,
+    &wl_prodcons,
+    &wl_threadchurn,
+    &wl_fragment,
+    &wl_burst,
+    &wl_large,
+    &wl_realloc_workload,
+    &wl_tiny,
+    &wl_cachescratch,
+    &wl_replay,
+    &wl_binarytrees,
+    &wl_churn_gc,
+    &wl_burst_gc,
+    &wl_request,
+    /* ---- further workloads: one line each here, before the test-only ones, with the
+     * extern in wl_list.h or in their own header ---- */
+    /* ---- test-only workloads (WL_F_TEST_ONLY) last ---- */
 #ifdef WL_HAVE_TEST_FAULTS
-    &wl_test_crash, &wl_test_hang,
+    &wl_test_crash,
+    &wl_test_hang,
 #endif
     NULL,
 };

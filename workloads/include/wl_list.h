@@ -19,4 +19,10 @@ extern const wl_workload wl_tiny;             /* tiny.c */
 extern const wl_workload wl_cachescratch;     /* cachescratch.c */
 extern const wl_workload wl_replay;           /* replay.c */
 
+/* Written by other engineers (GC families, request-scoped), registered here. */
+extern const wl_workload wl_binarytrees; /* binarytrees.c */
+extern const wl_workload wl_churn_gc;    /* churn_gc.c */
+extern const wl_workload wl_burst_gc;    /* burst_gc.c */
+extern const wl_workload wl_request;     /* request.c */
+
 #endif /* WL_LIST_H */
