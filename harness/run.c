@@ -588,7 +588,11 @@ int hn_cmd_run(int argc, char **argv)
     static hn_variant vs[1024];
     char err[512];
     memset(&o, 0, sizeof o);
-    if (parse_run_args(argc, argv, &o) != 0) return HN_EXIT_USAGE;
+    /* The parser splits lists in place: it works on a copy, meta.json gets argv as given. */
+    char **av = calloc((size_t)argc + 1, sizeof *av);
+    for (int i = 0; av && i < argc; i++)
+        av[i] = strdup(argv[i]);
+    if (!av || parse_run_args(argc, av, &o) != 0) return HN_EXIT_USAGE;
     json_t *infos = json_object();
     if (resolve_allocs(&o, infos) != 0) return HN_EXIT_USAGE;
     /* The catalogue and parameter checks come from a C runner: go-runtime's knows only the

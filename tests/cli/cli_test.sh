@@ -147,6 +147,8 @@ for k in ('schema','tool','command','started','finished','compiler','build_type'
           'ncpu','kernel','env','allocators','timer','matrix'):
     assert k in m, k
 assert set(m['allocators']) == {'null', 'sys'} and m['timer']['ticks_per_ns'] > 0
+assert m['command'][:4] == ['abench', 'run', '--alloc', 'null,sys'], m['command']
+assert 'dist=uniform,fixed' in m['command']
 assert m['matrix']['reps'] == 2 and m['matrix']['cells'] == 16 and m['interrupted'] is False
 PY"
   check "summary table has one line per alloc x variant x threads" \
