@@ -6,8 +6,8 @@
  *   golike   Go-like: mostly small with a long tail; size = min * (max/min)^(u^3) for u
  *            uniform in [0,1), so the median is min * (max/min)^(1/8) (about 2.8 x min for
  *            8..32768) and one request in six exceeds 1 KiB there
- *   invsq    inverse-square density 1/s^2 over min..max (glibc's bench-malloc-thread shape
- *            with min=4 max=32768: median about 2 x min)
+ *   invsq    inverse-square density 1/s^2 over min..max (min=4 max=32768 is BENCH_METHOD.md's
+ *            inverse-square 4..32768: median about 2 x min)
  *   fixed    always min (max is ignored)
  * Draws cost one RNG step and no libm call (golike interpolates a precomputed quantile table).
  */
