@@ -197,6 +197,32 @@ static void test_forced_past_memory_limit(void **state)
     check_identities();
 }
 
+/* A forked child never runs the scavenger, even when asked to start it. */
+static void test_not_in_forked_child(void **state)
+{
+    (void)state;
+    _ga_scavenger_start();
+    ga_scav_stats st;
+    _ga_scavenger_stats(&st);
+    assert_true(st.running);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        _ga_scavenger_stats(&st);
+        bool before = st.running;
+        _ga_scavenger_start();
+        _ga_scavenger_stats(&st);
+        _exit(before || st.running ? 1 : 0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    _ga_scavenger_stats(&st);
+    assert_true(st.running); /* the parent's thread is unaffected */
+}
+
 /* The child run by test_scavtrace: GOALLOC_DEBUG=scavtrace=1, a 20 ms generation clock. */
 static int scavtrace_child(void)
 {
@@ -264,6 +290,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_free_os_memory),
         cmocka_unit_test(test_forced_past_memory_limit),
         cmocka_unit_test(test_background_after_burst),
+        cmocka_unit_test(test_not_in_forked_child),
         cmocka_unit_test(test_scavtrace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
