@@ -462,6 +462,42 @@ void _ga_mcentral_unlock_all(bool reinit);
 
 /* ---- mcache.c: the per-thread cache (spec 3), tiny allocator (spec 2), explicit free ---- */
 
+/* AddressSanitizer visibility (DESIGN.md "Fuzzing and sanitizers"): a freed block is poisoned
+ * (whole tiny blocks only: ASan cannot poison a sub-object between live neighbours), an
+ * allocated one unpoisoned, and a span's pages are unpoisoned when it is set up and poisoned
+ * when it dies. goalloc's own links through freed blocks go through _ga_link_get/_set. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GA_ASAN 1
+#endif
+#endif
+#ifdef GA_ASAN
+#include <sanitizer/asan_interface.h>
+#define GA_POISON(p, n) ASAN_POISON_MEMORY_REGION((const void *)(p), (n))
+#define GA_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((const void *)(p), (n))
+#else
+#define GA_POISON(p, n) ((void)(p), (void)(n))
+#define GA_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+/* The link word of a freed (poisoned) block. */
+static inline void *_ga_link_get(const void *block)
+{
+    GA_UNPOISON(block, sizeof(void *));
+    void *next = *(void *const *)block;
+    GA_POISON(block, sizeof(void *));
+    return next;
+}
+
+static inline void _ga_link_set(void *block, void *next)
+{
+    GA_UNPOISON(block, sizeof(void *));
+    *(void **)block = next;
+    GA_POISON(block, sizeof(void *));
+}
+
 /* Per-thread counters, declared once; merged into the heap's totals by stats.c at flush and
  * thread exit. X(name, description). */
 #define GA_THREAD_COUNTERS(X)                                                                      \

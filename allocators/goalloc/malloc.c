@@ -112,6 +112,7 @@ static inline void *small_alloc(ga_mcache *c, unsigned ci)
     ga_mcache_class *e = &c->cls[ci];
     void *p = e->free;
     if (GA_LIKELY(p != NULL)) {
+        GA_UNPOISON(p, _ga_class_to_size[ci >> 1]);
         e->free = *(void **)p;
         e->nfree--;
         e->nmalloc++;
@@ -127,14 +128,17 @@ static inline void *small_alloc(ga_mcache *c, unsigned ci)
             s->freeindex = (uint16_t)next;
             s->nalloc++;
             e->nmalloc++;
+            GA_UNPOISON(s->base + idx * s->elemsize, s->elemsize);
             return (void *)(s->base + idx * s->elemsize);
         }
     }
     p = _ga_mcache_alloc_slow(c, ci);
-    if (GA_LIKELY(p != NULL))
+    if (GA_LIKELY(p != NULL)) {
         e->nmalloc++;
-    else
+        GA_UNPOISON(p, e->span->elemsize);
+    } else {
         errno = ENOMEM;
+    }
     return p;
 }
 
@@ -266,6 +270,7 @@ void ga_free(void *p)
     if (GA_UNLIKELY(!c)) { /* no cache (out of metadata): free through the central lists */
         if (s->ci >= 2) {
             *(void **)p = NULL;
+            GA_POISON(p, s->elemsize);
             _ga_mcentral_free_list(NULL, s->ci, p);
         } else if (s->ci < 2 && (uintptr_t)p == s->base) {
             _ga_mheap_free_span(s);
@@ -277,6 +282,7 @@ void ga_free(void *p)
         if (GOALLOC_DEBUG >= 1) check_small_free(c, s, p);
         ga_mcache_class *e = &c->cls[ci];
         *(void **)p = e->free;
+        GA_POISON(p, s->elemsize);
         e->free = p;
         e->nfreed++;
         if (GA_LIKELY(++e->nfree <= e->cap)) return;

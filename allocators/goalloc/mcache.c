@@ -168,19 +168,20 @@ void _ga_mcache_release_half(ga_mcache *c, unsigned ci)
     } else {
         void *last = e->free;
         for (uint32_t i = 1; i < keep; i++)
-            last = *(void **)last;
-        rest = *(void **)last;
-        *(void **)last = NULL;
+            last = _ga_link_get(last);
+        rest = _ga_link_get(last);
+        _ga_link_set(last, NULL);
     }
     e->nfree = keep;
     if (rest) _ga_mcentral_free_list(c, ci, rest);
 }
 
-/* Puts a whole block on the local list (the slow half of ga_free's fast path). */
+/* Puts a whole tiny block on the local list of the tiny blocks. */
 static void local_free(ga_mcache *c, unsigned ci, void *p)
 {
     ga_mcache_class *e = &c->cls[ci];
     *(void **)p = e->free;
+    GA_POISON(p, GA_TINY_SIZE);
     e->free = p;
     e->nfreed++;
     if (++e->nfree > e->cap) _ga_mcache_release_half(c, ci);
@@ -216,11 +217,13 @@ static void *tiny_block(ga_mcache *c)
     ga_mcache_class *e = &c->cls[GA_TINY_CENTRAL];
     void *p = e->free;
     if (p) {
+        GA_UNPOISON(p, GA_TINY_SIZE);
         e->free = *(void **)p;
         e->nfree--;
     } else {
         p = _ga_mcache_alloc_slow(c, GA_TINY_CENTRAL);
         if (!p) return NULL;
+        GA_UNPOISON(p, GA_TINY_SIZE);
     }
     e->nmalloc++;
     return p;

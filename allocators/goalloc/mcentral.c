@@ -119,7 +119,7 @@ void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
     pthread_mutex_lock(&m->lock);
     while (list) {
         uintptr_t p = (uintptr_t)list;
-        list = *(void **)list;
+        list = _ga_link_get(list);
         ga_span *s = _ga_span_of(p);
         ga_assert_internal(s != NULL && s->ci == ci);
         if (c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
@@ -134,7 +134,7 @@ void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
                 if (_ga_span_free_object(s, p)) refile(m, s);
                 break;
             }
-            *(uintptr_t *)p = h;
+            _ga_link_set((void *)p, (void *)h);
             if (atomic_compare_exchange_weak_explicit(&s->remote, &h, p, memory_order_release,
                                                       memory_order_acquire))
                 break;

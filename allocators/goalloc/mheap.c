@@ -105,6 +105,7 @@ static void setup_span(ga_mcache *c, ga_span *s, uintptr_t base, size_t npages, 
     atomic_fetch_add_explicit(&_ga_heapstat.heap_inuse, nbytes, memory_order_relaxed);
     atomic_fetch_sub_explicit(&_ga_heapstat.heap_released, scav, memory_order_relaxed);
     atomic_fetch_sub_explicit(&_ga_heapstat.heap_free, nbytes - scav, memory_order_relaxed);
+    GA_UNPOISON(base, nbytes);
     atomic_store_explicit(&s->state, GA_SPAN_IN_USE, memory_order_relaxed);
     _ga_heaparena_set_span(s, false); /* publication (release stores) */
 }
@@ -204,6 +205,7 @@ void _ga_mheap_free_span(ga_span *s)
 {
     size_t nbytes = s->npages * GA_PAGE_SIZE;
     ga_assert_internal(s->nalloc == 0 || s->spanclass < 2);
+    GA_POISON(s->base, nbytes);
     pthread_mutex_lock(&heap_lock);
     atomic_store_explicit(&s->state, GA_SPAN_DEAD, memory_order_relaxed);
     _ga_heaparena_set_span(s, true);

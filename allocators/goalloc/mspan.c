@@ -140,7 +140,7 @@ size_t _ga_span_drain_remote(ga_span *s, uintptr_t next)
     ga_assert_internal(h != GA_REMOTE_UNOWNED);
     size_t n = 0;
     while (h) {
-        uintptr_t nx = *(uintptr_t *)h;
+        uintptr_t nx = (uintptr_t)_ga_link_get((void *)h);
         n += _ga_span_free_object(s, h);
         h = nx;
     }
