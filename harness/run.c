@@ -439,6 +439,10 @@ static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c,
             json_t *val;
             json_object_foreach(res, k, val) if (!json_object_get(row, k))
                 json_object_set(row, k, val);
+            /* The cell's own runner resolved the parameters (setup may record a choice that
+             * depends on the backend, e.g. arena_impl=auto): its view wins over the check's. */
+            if (json_is_object(json_object_get(res, "params")))
+                json_object_set(row, "params", json_object_get(res, "params"));
             json_decref(res);
         }
     }
