@@ -143,6 +143,9 @@ static void test_free_os_memory(void **state)
     check_identities();
 }
 
+/* About 64 MiB freed back to a 4 MiB live set: the background thread alone brings the burst's
+ * pages (and resident memory) back down within a bounded time (typically 1-3 s: its first
+ * sleeps are long because the controller starts at the 0.1% floor). */
 static void test_background_after_burst(void **state)
 {
     (void)state;
@@ -151,24 +154,25 @@ static void test_background_after_burst(void **state)
     size_t base = rss_bytes();
     void *live = ga_malloc(4 * MiB);
     memset(live, 1, 4 * MiB);
-    burst(128);
-    assert_true(burst_resident_pages() > 120 * MiB / 4096);
-    assert_true(!RSS_IS_MEANINGFUL || rss_bytes() > base + 100 * MiB);
+    ga_scav_stats st0, st;
+    _ga_scavenger_stats(&st0);
+    burst(64);
+    assert_true(burst_resident_pages() > 60 * MiB / 4096);
+    assert_true(!RSS_IS_MEANINGFUL || rss_bytes() > base + 48 * MiB);
     _ga_scavenger_start(); /* what the heap does on its first growth */
-    ga_scav_stats st;
     _ga_scavenger_stats(&st);
     assert_true(st.running);
-    size_t rss = 0;
-    for (int i = 0; i < 200 && burst_resident_pages() > 16 * MiB / 4096; i++)
+    for (int i = 0; i < 300 && burst_resident_pages() > 8 * MiB / 4096; i++)
         sleep_ms(50);
-    rss = rss_bytes();
+    size_t rss = rss_bytes();
     _ga_scavenger_stats(&st);
-    assert_true(burst_resident_pages() <= 16 * MiB / 4096);
-    if (RSS_IS_MEANINGFUL && rss > base + 24 * MiB)
-        fail_msg("RSS %zu MiB after 10 s, base %zu MiB; background released %llu MiB", rss >> 20,
-                 base >> 20, (unsigned long long)st.released_bg >> 20);
-    assert_true(st.released_bg >= 64 * MiB);
-    assert_true(st.generations >= 1);
+    if (burst_resident_pages() > 8 * MiB / 4096 || (RSS_IS_MEANINGFUL && rss > base + 16 * MiB))
+        fail_msg("after 15 s: %zu KiB of the burst resident, RSS %zu MiB (base %zu MiB); "
+                 "background released %llu MiB",
+                 burst_resident_pages() * 4, rss >> 20, base >> 20,
+                 (unsigned long long)(st.released_bg - st0.released_bg) >> 20);
+    assert_true(st.released_bg - st0.released_bg >= 56 * MiB);
+    assert_true(st.generations > st0.generations);
     assert_true(((unsigned char *)live)[4 * MiB - 1] == 1); /* the live set is untouched */
     ga_free(live);
     check_identities();
