@@ -168,7 +168,7 @@ static int check_bindings(const char *dir, const char *want, char *why, size_t w
     }
     if (d) closedir(d);
     if (bad) {
-        snprintf(why, whylen, "%s (not %s)", badline, want);
+        snprintf(why, whylen, "%.500s (not %.400s)", badline, want);
         return -1;
     }
     if (!good) {
@@ -177,7 +177,7 @@ static int check_bindings(const char *dir, const char *want, char *why, size_t w
                  "program?)");
         return -1;
     }
-    snprintf(why, whylen, "%zu malloc-family bindings, all to %s", good, want);
+    snprintf(why, whylen, "%zu malloc-family bindings, all to %.700s", good, want);
     return 0;
 }
 
@@ -490,7 +490,7 @@ static json_t *base_row(const char *alloc, const char *version, const char *work
 
 /* One table line per backend. */
 typedef struct line {
-    char alloc[32], preload[32], n[16], med[32], range[48], user[24], sys[24], rss[24], exit[24];
+    char alloc[32], preload[32], n[24], med[32], range[48], user[24], sys[24], rss[24], exit[24];
 } line;
 
 static void print_table(const line *l, size_t n)
