@@ -508,8 +508,15 @@ static inline void _ga_link_set(void *block, void *next)
     X(tiny_allocs, "tiny sub-objects allocated")                                                   \
     X(tiny_frees, "tiny sub-objects freed")
 
+/* Counters of one thread that other threads read (ga_read_memstats): the owner adds with a
+ * relaxed load and store (no locked instruction), readers load relaxed. */
+#define GA_COUNTER_ADD(ctr, n)                                                                     \
+    atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + (n),        \
+                          memory_order_relaxed)
+#define GA_COUNTER_GET(ctr) atomic_load_explicit(&(ctr), memory_order_relaxed)
+
 typedef struct ga_thread_counters {
-#define GA_X(name, desc) uint64_t name;
+#define GA_X(name, desc) _Atomic uint64_t name;
     GA_THREAD_COUNTERS(GA_X)
 #undef GA_X
 } ga_thread_counters;
@@ -520,8 +527,8 @@ typedef struct ga_mcache_class {
     void *free;       /* LIFO of blocks freed on this thread, linked through their first word */
     uint32_t nfree;   /* length of free */
     uint32_t cap;     /* above this, half of free goes back to the spans */
-    uint64_t nmalloc; /* blocks allocated since the last flush */
-    uint64_t nfreed;  /* blocks freed since the last flush */
+    _Atomic uint64_t nmalloc; /* blocks allocated since the last flush (GA_COUNTER_ADD) */
+    _Atomic uint64_t nfreed;  /* blocks freed since the last flush (GA_COUNTER_ADD) */
 } ga_mcache_class;
 
 #define GA_SPANCACHE_MAX 16
@@ -552,7 +559,7 @@ void _ga_mcache_tiny_free(ga_mcache *c, ga_span *s, uintptr_t p);
 size_t _ga_mcache_tiny_usable(const ga_span *s, uintptr_t p);
 void _ga_mcache_release_half(ga_mcache *c, unsigned ci); /* free list over its cap */
 void _ga_mcache_flush(ga_mcache *c);
-/* Calls fn on every registered mcache with the registry lock held. */
+/* Calls fn on every registered mcache; the caller holds the registry lock. */
 void _ga_mcache_foreach(void (*fn)(ga_mcache *c, void *ctx), void *ctx);
 void _ga_mcache_lock_registry(void);
 void _ga_mcache_unlock_registry(bool reinit);

@@ -43,9 +43,11 @@
  * own, the interior of a block, or a block already on the list head / marked free prints one
  * line naming the pointer and aborts, as glibc does; at 0 such frees are ignored.
  *
- * Accounting. Objects are counted per thread at malloc and free (no atomics) and merged at
- * flush (stats.c): after every thread flushed, HeapAlloc is exactly the class-rounded bytes of
- * live blocks. Pages are counted by the mheap as they change state (in use / free / released).
+ * Accounting. Objects are counted per thread at malloc and free (relaxed, no locked
+ * instruction) and merged at flush; ga_read_memstats (stats.c) adds the merged totals and every
+ * live thread's counters, so HeapAlloc is exactly the class-rounded bytes of live blocks when
+ * no thread is mid-operation. Pages are counted by the mheap as they change state (in use /
+ * free / released).
  *
  * Where the GC and the memory limit will meet allocation (issues 4, 5): the refill and large
  * paths (mcache.c refill, mheap.c grow) are where heap-goal triggers, assists and the memory
@@ -115,7 +117,7 @@ static inline void *small_alloc(ga_mcache *c, unsigned ci)
         GA_UNPOISON(p, _ga_class_to_size[ci >> 1]);
         e->free = *(void **)p;
         e->nfree--;
-        e->nmalloc++;
+        GA_COUNTER_ADD(e->nmalloc, 1);
         return p;
     }
     ga_span *s = e->span;
@@ -127,14 +129,14 @@ static inline void *small_alloc(ga_mcache *c, unsigned ci)
             s->alloccache = (cache >> bit) >> 1;
             s->freeindex = (uint16_t)next;
             s->nalloc++;
-            e->nmalloc++;
+            GA_COUNTER_ADD(e->nmalloc, 1);
             GA_UNPOISON(s->base + idx * s->elemsize, s->elemsize);
             return (void *)(s->base + idx * s->elemsize);
         }
     }
     p = _ga_mcache_alloc_slow(c, ci);
     if (GA_LIKELY(p != NULL)) {
-        e->nmalloc++;
+        GA_COUNTER_ADD(e->nmalloc, 1);
         GA_UNPOISON(p, e->span->elemsize);
     } else {
         errno = ENOMEM;
@@ -150,7 +152,7 @@ static inline void *tiny_alloc(ga_mcache *c, size_t size)
     if (GA_LIKELY(c->tiny != 0 && off + size <= GA_TINY_SIZE)) {
         c->tinyoffset = off + size;
         c->tinycount++;
-        c->ctr.tiny_allocs++;
+        GA_COUNTER_ADD(c->ctr.tiny_allocs, 1);
         c->tinybounds =
             (uint16_t)(c->tinybounds | (((1u << off) | (1u << (off + size))) & 0xffffu));
         atomic_store_explicit(c->tinyboundsp, c->tinybounds, memory_order_relaxed);
@@ -173,8 +175,8 @@ static GA_NOINLINE void *large_alloc(ga_mcache *c, size_t size, bool zero)
         errno = ENOMEM;
         return NULL;
     }
-    c->ctr.large_alloc += npages * GA_PAGE_SIZE;
-    c->ctr.large_alloc_count++;
+    GA_COUNTER_ADD(c->ctr.large_alloc, npages * GA_PAGE_SIZE);
+    GA_COUNTER_ADD(c->ctr.large_alloc_count, 1);
     if (zero && s->needzero) memset((void *)s->base, 0, size);
     return (void *)s->base;
 }
@@ -238,8 +240,8 @@ static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
             bad_free(p, "invalid pointer (inside a block)");
             return;
         }
-        c->ctr.large_free += s->npages * GA_PAGE_SIZE;
-        c->ctr.large_free_count++;
+        GA_COUNTER_ADD(c->ctr.large_free, s->npages * GA_PAGE_SIZE);
+        GA_COUNTER_ADD(c->ctr.large_free_count, 1);
         _ga_mheap_free_span(s);
         return;
     }
@@ -284,7 +286,7 @@ void ga_free(void *p)
         *(void **)p = e->free;
         GA_POISON(p, s->elemsize);
         e->free = p;
-        e->nfreed++;
+        GA_COUNTER_ADD(e->nfreed, 1);
         if (GA_LIKELY(++e->nfree <= e->cap)) return;
     }
     free_slow(c, s, p);
@@ -385,8 +387,8 @@ static void *aligned_impl(size_t align, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    c->ctr.large_alloc += npages * GA_PAGE_SIZE;
-    c->ctr.large_alloc_count++;
+    GA_COUNTER_ADD(c->ctr.large_alloc, npages * GA_PAGE_SIZE);
+    GA_COUNTER_ADD(c->ctr.large_alloc_count, 1);
     return (void *)s->base;
 }
 

@@ -92,10 +92,8 @@ ga_mcache *_ga_mcache_create(void)
 
 void _ga_mcache_foreach(void (*fn)(ga_mcache *c, void *ctx), void *ctx)
 {
-    pthread_mutex_lock(&registry_lock);
     for (ga_mcache *c = registry; c; c = c->next)
         fn(c, ctx);
-    pthread_mutex_unlock(&registry_lock);
 }
 
 size_t _ga_mcache_count(void)
@@ -183,7 +181,7 @@ static void local_free(ga_mcache *c, unsigned ci, void *p)
     *(void **)p = e->free;
     GA_POISON(p, GA_TINY_SIZE);
     e->free = p;
-    e->nfreed++;
+    GA_COUNTER_ADD(e->nfreed, 1);
     if (++e->nfree > e->cap) _ga_mcache_release_half(c, ci);
 }
 
@@ -225,7 +223,7 @@ static void *tiny_block(ga_mcache *c)
         if (!p) return NULL;
         GA_UNPOISON(p, GA_TINY_SIZE);
     }
-    e->nmalloc++;
+    GA_COUNTER_ADD(e->nmalloc, 1);
     return p;
 }
 
@@ -239,7 +237,7 @@ void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size, size_t align)
     uint16_t bounds = (uint16_t)(1u | (size < GA_TINY_SIZE ? 1u << size : 0u));
     ga_assert_internal(atomic_load_explicit(&s->tiny->count[bi], memory_order_relaxed) == 0);
     atomic_store_explicit(&s->tiny->bounds[bi], bounds, memory_order_relaxed);
-    c->ctr.tiny_allocs++;
+    GA_COUNTER_ADD(c->ctr.tiny_allocs, 1);
     if (c->tiny == 0 || size < c->tinyoffset) { /* the new block has more room left */
         tiny_retire(c);
         c->tiny = blk;
@@ -262,7 +260,7 @@ void _ga_mcache_tiny_free(ga_mcache *c, ga_span *s, uintptr_t p)
         if (!((b >> (p & (GA_TINY_SIZE - 1))) & 1))
             _ga_fatal("free(): invalid pointer %p (not the start of a block)", (void *)p);
     }
-    c->ctr.tiny_frees++;
+    GA_COUNTER_ADD(c->ctr.tiny_frees, 1);
     int n = atomic_fetch_sub_explicit(&s->tiny->count[bi], 1, memory_order_acq_rel) - 1;
     if (n == 0) local_free(c, GA_TINY_CENTRAL, (void *)blk);
 }

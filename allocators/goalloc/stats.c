@@ -3,11 +3,13 @@
  *
  * Two kinds of counters. Heap page counters (GA_HEAP_COUNTERS: heap_inuse, heap_free,
  * heap_released) are atomics updated by mheap.c as pages change state. Object counters live
- * per thread in its mcache (per class nmalloc/nfreed, GA_THREAD_COUNTERS) with no atomics,
- * and are merged here, under the stats lock, when the thread flushes or exits. Hence the
- * identities of goalloc.h hold exactly once every allocating thread has flushed; figures read
- * while others run lag behind by those threads' unflushed counts (and heap/unused is clamped
- * at 0 when that makes HeapAlloc exceed HeapInuse).
+ * per thread in its mcache (per class nmalloc/nfreed, GA_THREAD_COUNTERS), added by their
+ * owner without locked instructions (GA_COUNTER_ADD), and are merged into the totals here,
+ * under the stats lock, when the thread flushes or exits. ga_read_memstats adds the totals
+ * and every registered mcache's live counters, holding the registry lock and then the stats
+ * lock, so a count is never missed or counted twice; while other threads run, figures are a
+ * moment's snapshot (a malloc and its free may be seen apart; HeapAlloc and HeapObjects are
+ * clamped at 0 and heap/unused too), and exact when they are quiescent.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -42,19 +44,60 @@ static unsigned class_of_ci(unsigned ci)
     return ci == GA_TINY_CENTRAL ? GA_TINY_SPAN_CLASS >> 1 : ci >> 1;
 }
 
+/* Plain copies of the per-thread counters. */
+typedef struct ga_thread_counters_value {
+#define GA_X(name, desc) uint64_t name;
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
+} ga_thread_counters_value;
+
+/* Merged figures: the totals plus live mcache counters. */
+typedef struct stats_acc {
+    uint64_t small_alloc[GA_NUM_SIZE_CLASSES];
+    uint64_t small_free[GA_NUM_SIZE_CLASSES];
+    uint64_t ctr[sizeof(ga_thread_counters) / sizeof(uint64_t)];
+} stats_acc;
+
+/* Adds c's counters into acc; zeroes them when `take` (only their owner may take). */
+static void add_mcache(ga_mcache *c, void *ctx, bool take)
+{
+    stats_acc *acc = ctx;
+    for (unsigned ci = 2; ci < GA_NUM_CENTRALS; ci++) {
+        ga_mcache_class *e = &c->cls[ci];
+        acc->small_alloc[class_of_ci(ci)] += GA_COUNTER_GET(e->nmalloc);
+        acc->small_free[class_of_ci(ci)] += GA_COUNTER_GET(e->nfreed);
+        if (take) {
+            atomic_store_explicit(&e->nmalloc, 0, memory_order_relaxed);
+            atomic_store_explicit(&e->nfreed, 0, memory_order_relaxed);
+        }
+    }
+    unsigned i = 0;
+#define GA_X(name, desc)                                                                           \
+    acc->ctr[i++] += GA_COUNTER_GET(c->ctr.name);                                                  \
+    if (take) atomic_store_explicit(&c->ctr.name, 0, memory_order_relaxed);
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
+}
+
+static void peek_mcache(ga_mcache *c, void *ctx)
+{
+    add_mcache(c, ctx, false);
+}
+
 void _ga_stats_absorb(ga_mcache *c)
 {
     pthread_mutex_lock(&stats_lock);
-    for (unsigned ci = 2; ci < GA_NUM_CENTRALS; ci++) {
-        ga_mcache_class *e = &c->cls[ci];
-        small_alloc[class_of_ci(ci)] += e->nmalloc;
-        small_free[class_of_ci(ci)] += e->nfreed;
-        e->nmalloc = e->nfreed = 0;
+    stats_acc acc;
+    memset(&acc, 0, sizeof acc);
+    add_mcache(c, &acc, true);
+    for (unsigned k = 0; k < GA_NUM_SIZE_CLASSES; k++) {
+        small_alloc[k] += acc.small_alloc[k];
+        small_free[k] += acc.small_free[k];
     }
-#define GA_X(name, desc) totals.name += c->ctr.name;
+    unsigned i = 0;
+#define GA_X(name, desc) totals.name += acc.ctr[i++];
     GA_THREAD_COUNTERS(GA_X)
 #undef GA_X
-    memset(&c->ctr, 0, sizeof c->ctr);
     pthread_mutex_unlock(&stats_lock);
 }
 
@@ -77,27 +120,44 @@ int ga_read_memstats(ga_memstats *ms)
     size_t summaries = _ga_pagealloc_summary_bytes(_ga_mheap_pages()); /* mapped, not meta */
     _ga_mheap_unlock();
 
+    stats_acc acc;
+    memset(&acc, 0, sizeof acc);
+    _ga_mcache_lock_registry(); /* lock order: registry -> stats */
     pthread_mutex_lock(&stats_lock);
+    memcpy(acc.small_alloc, small_alloc, sizeof small_alloc);
+    memcpy(acc.small_free, small_free, sizeof small_free);
+    unsigned i = 0;
+#define GA_X(name, desc) acc.ctr[i++] = GA_COUNTER_GET(totals.name);
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
+    _ga_mcache_foreach(peek_mcache, &acc);
+    pthread_mutex_unlock(&stats_lock);
+    _ga_mcache_unlock_registry(false);
+
+    ga_thread_counters_value t;
+    i = 0;
+#define GA_X(name, desc) t.name = acc.ctr[i++];
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
     uint64_t nmalloc = 0, nfree = 0, balloc = 0, bfree = 0;
     for (unsigned c = 1; c < GA_NUM_SIZE_CLASSES; c++) {
-        nmalloc += small_alloc[c];
-        nfree += small_free[c];
-        balloc += small_alloc[c] * _ga_class_to_size[c];
-        bfree += small_free[c] * _ga_class_to_size[c];
+        nmalloc += acc.small_alloc[c];
+        nfree += acc.small_free[c];
+        balloc += acc.small_alloc[c] * _ga_class_to_size[c];
+        bfree += acc.small_free[c] * _ga_class_to_size[c];
         ms->BySize[c].Size = _ga_class_to_size[c];
-        ms->BySize[c].Mallocs = small_alloc[c];
-        ms->BySize[c].Frees = small_free[c];
+        ms->BySize[c].Mallocs = acc.small_alloc[c];
+        ms->BySize[c].Frees = acc.small_free[c];
     }
-    ms->Mallocs = nmalloc + totals.large_alloc_count + totals.tiny_allocs;
-    ms->Frees = nfree + totals.large_free_count + totals.tiny_allocs;
-    ms->TotalAlloc = balloc + totals.large_alloc;
-    /* Frees merged before the matching allocations (another thread has not flushed yet)
-     * would make these negative for a moment: clamp rather than wrap. */
-    uint64_t freed = bfree + totals.large_free;
+    ms->Mallocs = nmalloc + t.large_alloc_count + t.tiny_allocs;
+    ms->Frees = nfree + t.large_free_count + t.tiny_allocs;
+    ms->TotalAlloc = balloc + t.large_alloc;
+    /* A free seen before its malloc (the two counted on different threads, read a moment
+     * apart) would make these negative for a moment: clamp rather than wrap. */
+    uint64_t freed = bfree + t.large_free;
     ms->HeapAlloc = ms->TotalAlloc > freed ? ms->TotalAlloc - freed : 0;
-    ms->TinyAllocs = totals.tiny_allocs;
-    ms->TinyFrees = totals.tiny_frees;
-    pthread_mutex_unlock(&stats_lock);
+    ms->TinyAllocs = t.tiny_allocs;
+    ms->TinyFrees = t.tiny_frees;
 
     ms->Alloc = ms->HeapAlloc;
     ms->HeapObjects = ms->Mallocs > ms->Frees ? ms->Mallocs - ms->Frees : 0;

@@ -700,6 +700,48 @@ static void test_span_walker_catches_corruption(void **state)
     assert_true(_ga_mheap_is_valid());
 }
 
+/* ---- Stats of threads that have not flushed ---- */
+
+static pthread_barrier_t holding, release_holder;
+
+static void *hold_blocks(void *arg)
+{
+    void **v = arg;
+    for (int i = 0; i < 100; i++)
+        v[i] = ga_malloc(i < 50 ? 100 : 50000); /* 112-byte class, 7-page large */
+    pthread_barrier_wait(&holding);
+    pthread_barrier_wait(&release_holder);
+    for (int i = 0; i < 100; i++)
+        ga_free(v[i]);
+    return NULL;
+}
+
+static void test_memstats_sees_unflushed_threads(void **state)
+{
+    (void)state;
+    ga_memstats base = read_flushed();
+    void *v[100];
+    pthread_barrier_init(&holding, NULL, 2);
+    pthread_barrier_init(&release_holder, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, hold_blocks, v);
+    pthread_barrier_wait(&holding); /* the thread holds its blocks and has not flushed */
+    ga_memstats mid;
+    assert_int_equal(ga_read_memstats(&mid), 0);
+    assert_true(mid.HeapAlloc - base.HeapAlloc == 50 * 112 + 50 * 7 * GA_PAGE_SIZE);
+    assert_true(mid.HeapObjects - base.HeapObjects == 100);
+    unsigned c112 = _ga_size_to_class(112);
+    assert_true(mid.BySize[c112].Mallocs - base.BySize[c112].Mallocs == 50);
+    check_identities(&mid);
+    pthread_barrier_wait(&release_holder);
+    pthread_join(t, NULL);
+    pthread_barrier_destroy(&holding);
+    pthread_barrier_destroy(&release_holder);
+    ga_memstats after = read_flushed();
+    assert_true(after.HeapAlloc == base.HeapAlloc);
+    assert_true(after.HeapObjects == base.HeapObjects);
+}
+
 /* ---- Stats API ---- */
 
 static void count_metric(void *ctx, const char *name, double value)
@@ -854,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_full_span_reusable),
         cmocka_unit_test(test_random_workload_identities),
         cmocka_unit_test(test_span_walker_catches_corruption),
+        cmocka_unit_test(test_memstats_sees_unflushed_threads),
         cmocka_unit_test(test_memstats_api),
         cmocka_unit_test(test_bad_free_aborts),
         cmocka_unit_test(test_fork_handlers),

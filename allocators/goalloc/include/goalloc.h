@@ -45,13 +45,14 @@ void ga_free_os_memory(void);
 /* ---- Statistics: Go's runtime.MemStats (GO_ALLOCATOR_SPEC.md 11.2) ----
  *
  * Declared once: X(Name, description). Every field is a uint64_t of the same name in
- * ga_memstats (GCCPUFraction and BySize follow them). Identities, exact once every thread that
- * allocated has flushed (thread exit or ga_thread_flush): HeapSys == HeapInuse + HeapIdle,
+ * ga_memstats (GCCPUFraction and BySize follow them). Identities, exact whenever no other thread
+ * is allocating or freeing at the moment of the read: HeapSys == HeapInuse + HeapIdle,
  * HeapReleased <= HeapIdle, Sys == HeapSys + StackSys + MSpanSys + MCacheSys + BuckHashSys +
  * GCSys + OtherSys, HeapObjects == Mallocs - Frees, HeapAlloc == Alloc == the class-rounded
- * bytes of live blocks (a tiny block counts 16 bytes while any sub-object in it lives; large
- * objects count whole pages). Tiny sub-allocations are added to both Mallocs and Frees, as Go
- * does. The GC fields stay 0 until the GC (issue 5) fills them.
+ * bytes of live blocks (a tiny block counts 16 bytes while any sub-object in it lives or it
+ * is a thread's current tiny block; large objects count whole pages). Tiny sub-allocations are
+ * added to both Mallocs and Frees, as Go does. The GC fields stay 0 until the GC (issue 5) fills
+ * them.
  */
 #define GA_MEMSTATS_FIELDS(X)                                                                      \
     X(Alloc, "bytes of allocated heap objects (= HeapAlloc)")                                      \
@@ -122,10 +123,9 @@ typedef struct ga_memclasses {
 #undef GA_X
 } ga_memclasses;
 
-/* Fills *ms. Flushes the caller's counters first; other running threads' counters since
- * their last flush are not included (they are merged when those threads flush or exit), so
- * the figures are exact when the other threads are quiescent and flushed. Returns 0, or -1
- * with errno = EINVAL when ms is NULL. Thread-safe. */
+/* Fills *ms from the heap's counters and every live thread's cache counters (read without
+ * stopping those threads: a snapshot, exact when they are quiescent). Returns 0, or -1 with
+ * errno = EINVAL when ms is NULL. Thread-safe. */
 int ga_read_memstats(ga_memstats *ms);
 /* The /memory/classes/ tree derived from *ms; its leaves sum to total (== ms->Sys). */
 void ga_memstats_classes(const ga_memstats *ms, ga_memclasses *out);
