@@ -223,9 +223,10 @@ void *ga_calloc(size_t n, size_t size)
 
 /* ---- Free ---- */
 
-static GA_COLD void bad_free(const void *p, const char *why)
+/* Debug level >= 1: one line naming the call, the mistake and the pointer, then abort. */
+static GA_COLD void bad_call(const char *fn, const char *what, const void *p, const char *detail)
 {
-    if (GOALLOC_DEBUG >= 1) _ga_fatal("free(): %s %p", why, p);
+    if (GOALLOC_DEBUG >= 1) _ga_fatal("%s(): %s %p%s", fn, what, p, detail);
 }
 
 static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
@@ -237,7 +238,7 @@ static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
     }
     if (s->ci < 2) {
         if (a != s->base) {
-            bad_free(p, "invalid pointer (inside a block)");
+            bad_call("free", "invalid pointer", p, " (inside a block)");
             return;
         }
         GA_COUNTER_ADD(c->ctr.large_free, s->npages * GA_PAGE_SIZE);
@@ -253,11 +254,12 @@ static void check_small_free(ga_mcache *c, ga_span *s, void *p)
 {
     uintptr_t off = (uintptr_t)p - s->base;
     unsigned idx = _ga_slot_index(s->divmagic, off);
-    if ((uintptr_t)idx * s->elemsize != off) bad_free(p, "invalid pointer (inside a block)");
-    if (c->cls[s->ci].free == p) bad_free(p, "double free of");
+    if ((uintptr_t)idx * s->elemsize != off)
+        bad_call("free", "invalid pointer", p, " (inside a block)");
+    if (c->cls[s->ci].free == p) bad_call("free", "double free of", p, "");
     if (atomic_load_explicit(&s->owner, memory_order_relaxed) == c &&
         !_ga_span_slot_allocated(s, idx))
-        bad_free(p, "double free of");
+        bad_call("free", "double free of", p, "");
 }
 
 void ga_free(void *p)
@@ -265,7 +267,7 @@ void ga_free(void *p)
     if (!p) return;
     ga_span *s = _ga_span_of((uintptr_t)p);
     if (GA_UNLIKELY(!s)) {
-        bad_free(p, "invalid pointer (not allocated by goalloc)");
+        bad_call("free", "invalid pointer", p, " (not goalloc's, or already freed)");
         return;
     }
     ga_mcache *c = get_mcache();
@@ -339,7 +341,7 @@ void *ga_realloc(void *p, size_t size)
     }
     ga_span *s = _ga_span_of((uintptr_t)p);
     if (!s) {
-        bad_free(p, "realloc of invalid pointer");
+        bad_call("realloc", "invalid pointer", p, " (not goalloc's, or already freed)");
         errno = EINVAL;
         return NULL;
     }

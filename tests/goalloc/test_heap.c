@@ -782,7 +782,14 @@ static void test_memstats_api(void **state)
 
 /* ---- Debug diagnostics: a bad free prints one line and aborts ---- */
 
-typedef enum { BAD_FOREIGN, BAD_DOUBLE, BAD_INTERIOR, BAD_DOUBLE_LARGE } bad_kind;
+typedef enum {
+    BAD_FOREIGN,
+    BAD_DOUBLE,
+    BAD_INTERIOR,
+    BAD_DOUBLE_LARGE,
+    BAD_TINY_INTERIOR,
+    BAD_REALLOC
+} bad_kind;
 
 static void expect_abort(bad_kind kind, const char *want)
 {
@@ -808,6 +815,16 @@ static void expect_abort(bad_kind kind, const char *want)
         case BAD_DOUBLE_LARGE:
             ga_free(p);
             ga_free(p);
+            break;
+        case BAD_TINY_INTERIOR: {
+            ga_thread_flush(); /* a fresh tiny block: sub-objects at 0 and 8 */
+            char *t = ga_malloc(8);
+            (void)ga_malloc(8);
+            ga_free(t + 1);
+            break;
+        }
+        case BAD_REALLOC:
+            (void)ga_realloc(&not_heap, 100);
             break;
         }
         _exit(0);
@@ -835,6 +852,8 @@ static void test_bad_free_aborts(void **state)
     expect_abort(BAD_DOUBLE, "free(): double free");
     expect_abort(BAD_INTERIOR, "free(): invalid pointer");
     expect_abort(BAD_DOUBLE_LARGE, "free(): invalid pointer");
+    expect_abort(BAD_TINY_INTERIOR, "free(): invalid pointer");
+    expect_abort(BAD_REALLOC, "realloc(): invalid pointer");
 }
 
 /* ---- Fork safety: the handlers preload.c registers take and release every lock ---- */
