@@ -75,7 +75,15 @@ assert by['test-crash']['status'] == 'crash' and by['test-crash']['signal'] == 1
 assert 'signal 11' in by['test-crash']['error']
 assert by['test-hang']['status'] == 'timeout' and 'timeout' in by['test-hang']['error']
 assert 'signal' not in by['test-hang'] and 'ns_per_op' not in by['test-hang']
+import csv
+crows = {c['workload']: c for c in csv.DictReader(open(sys.argv[1] + '/runs.csv'))}
+assert len(crows) == 3
+for w, r in by.items():
+    assert crows[w]['status'] == r['status'] and crows[w]['error'] == r.get('error', '')
+    assert crows[w]['signal'] == str(r.get('signal', ''))
 PY"
+  check "one progress line per cell when stderr is not a terminal" \
+    "[ \$(grep -c '^abench run: \[[1-3]/3\]' '$tmp/err') -eq 3 ]"
   check "the summary names the failures" "grep -q crash '$tmp/out' && grep -q timeout '$tmp/out'"
   ;;
 interrupt)
