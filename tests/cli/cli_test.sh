@@ -142,6 +142,10 @@ for r, c in zip(rows, crows):
     assert r['status'] == 'ok' and r['schema'] == 1
     assert math.isclose(r['ns_per_op'], r['wall_s'] * 1e9 * r['threads'] / r['ops'], rel_tol=1e-6)
     assert r['ops'] == 3000 * r['threads']
+    if r['alloc'] == 'null':  # the recording backend: the runner brackets each worker thread
+        x = r['stats_end']['extra']
+        assert x['calls.thread_init'] == x['calls.thread_exit'] == r['threads'], x
+        assert x['calls.check_process_malloc'] == 1 and x['calls.malloc'] >= 3000 * r['threads']
     cd = os.path.join(d, 'cells', r['cell_id'])
     for f_ in ('result.json', 'timeline.csv', 'events.csv', 'lat_malloc.hgrm', 'stderr.txt'):
         assert os.path.exists(os.path.join(cd, f_)), (cd, f_)
