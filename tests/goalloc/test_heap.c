@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -856,6 +857,58 @@ static void test_bad_free_aborts(void **state)
     expect_abort(BAD_REALLOC, "realloc(): invalid pointer");
 }
 
+/* ---- The OS refusing memory: NULL + ENOMEM, never an abort ---- */
+
+static size_t vm_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long pages = 0;
+    if (f) {
+        if (fscanf(f, "%lu", &pages) != 1) pages = 0;
+        fclose(f);
+    }
+    return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static int exhaust_in_child(void)
+{
+    void *primed = ga_malloc(100); /* this thread now holds a span of the 112-byte class */
+    struct rlimit rl = {vm_bytes() + ((size_t)512 << 20), RLIM_INFINITY};
+    rl.rlim_max = rl.rlim_cur;
+    if (setrlimit(RLIMIT_AS, &rl) != 0) return 10;
+    errno = 0;
+    if (ga_malloc((size_t)4 << 30) != NULL || errno != ENOMEM) return 11;
+    void *v[64];
+    int n = 0;
+    while (n < 64 && (v[n] = ga_malloc((size_t)64 << 20)) != NULL)
+        n++;
+    if (n == 64 || errno != ENOMEM) return 12; /* the limit must have been reached */
+    void *small = ga_malloc(100);
+    if (!small) return 13; /* the held span still has room: no new memory needed */
+    ga_free(small);
+    ga_free(primed);
+    for (int i = 0; i < n; i++)
+        ga_free(v[i]);
+    void *again = ga_malloc((size_t)64 << 20); /* freed pages are reused */
+    if (!again) return 14;
+    ga_free(again);
+    return _ga_mheap_is_valid() ? 0 : 15;
+}
+
+static void test_os_refusal_is_enomem(void **state)
+{
+    (void)state;
+    if (UNDER_SANITIZER) skip(); /* sanitizers need address space beyond any small limit */
+    ga_thread_flush();
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) _exit(exhaust_in_child());
+    int st = 0;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 /* ---- Fork safety: the handlers preload.c registers take and release every lock ---- */
 
 static _Atomic int stop_churn;
@@ -919,6 +972,7 @@ int main(void)
         cmocka_unit_test(test_memstats_api),
         cmocka_unit_test(test_bad_free_aborts),
         cmocka_unit_test(test_fork_handlers),
+        cmocka_unit_test(test_os_refusal_is_enomem),
     };
     (void)rng_state;
     return cmocka_run_group_tests(tests, NULL, NULL);
