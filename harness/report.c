@@ -471,11 +471,35 @@ static void chart_throughput(rep *R, const char *workload)
 
 /* ---- Relative time against the baseline, and box plots over repetitions ---- */
 
-static void key_label(char *buf, size_t len, const rkey *k)
+/* 1 when the "k=v" item is not in every parameter set of the workload's cells. */
+static int param_varies(const rep *R, const char *workload, const char *kv, size_t kvlen)
 {
-    char t[32] = "";
-    if (k->threads > 0) snprintf(t, sizeof t, " t=%ld", k->threads);
-    snprintf(buf, len, "%s%s%s%s", k->workload, t, *k->params ? " " : "", k->params);
+    for (size_t i = 0; i < R->nkeys; i++) {
+        if (strcmp(R->keys[i].workload, workload) != 0) continue;
+        const char *p = R->keys[i].params;
+        int found = 0;
+        while (*p && !found) {
+            size_t l = strcspn(p, ";");
+            found = l == kvlen && strncmp(p, kv, l) == 0;
+            p += l + (p[l] == ';');
+        }
+        if (!found) return 1;
+    }
+    return 0;
+}
+
+/* Chart label of a cell key: the workload, threads, and only the parameters that differ
+ * between the workload's cells (the summary table lists them all). */
+static void key_label(const rep *R, char *buf, size_t len, const rkey *k)
+{
+    size_t o = (size_t)snprintf(buf, len, "%s", k->workload);
+    if (k->threads > 0 && o < len) o += (size_t)snprintf(buf + o, len - o, " t=%ld", k->threads);
+    for (const char *p = k->params; *p && o < len;) {
+        size_t l = strcspn(p, ";");
+        if (param_varies(R, k->workload, p, l))
+            o += (size_t)snprintf(buf + o, len - o, " %.*s", (int)l, p);
+        p += l + (p[l] == ';');
+    }
 }
 
 static void chart_relative(rep *R)
@@ -486,6 +510,7 @@ static void chart_relative(rep *R)
     if (!dat) return;
     double v[4096], b[4096], lo = INFINITY, hi = 0;
     size_t rows = 0;
+    int any[MAX_ALLOCS] = {0};
     fprintf(dat,
             "# %s relative to %s's median; per allocator: ratio min_ratio max_ratio\n"
             "# cell",
@@ -498,7 +523,7 @@ static void chart_relative(rep *R)
         double base = nb ? hn_median(b, nb) : NAN;
         if (!(base > 0)) continue;
         char label[400];
-        key_label(label, sizeof label, &R->keys[k]);
+        key_label(R, label, sizeof label, &R->keys[k]);
         fputc('"', dat);
         for (const char *p = label; *p; p++)
             fputc(*p == '"' ? '\'' : *p, dat);
@@ -515,6 +540,7 @@ static void chart_relative(rep *R)
                 mx = fmax(mx, v[i]);
             }
             fprintf(dat, " %.6g %.6g %.6g", hn_median(v, n) / base, mn / base, mx / base);
+            any[a] = 1;
             lo = fmin(lo, mn / base);
             hi = fmax(hi, mx / base);
         }
@@ -542,6 +568,11 @@ static void chart_relative(rep *R)
             "set datafile missing 'NaN'\nplot ",
             fmin(lo, 1) / 1.3, fmax(hi, 1) * 1.3, R->baseline);
     for (size_t a = 0; a < R->nallocs; a++) {
+        if (!any[a]) { /* nothing to draw: say so instead of an empty series */
+            note(R, "relative-time chart: %s has no cell with the parameters of a %s cell",
+                 R->allocs[a], R->baseline);
+            continue;
+        }
         fprintf(f, "%s'%s.dat' using %zu:%zu:%zu%s lc rgb '%s' title ", a ? ", \\\n     " : "",
                 c.name, 2 + 3 * a, 3 + 3 * a, 4 + 3 * a, a ? "" : ":xtic(1)", color(a));
         gp_str(f, R->allocs[a]);
@@ -579,7 +610,7 @@ static void chart_boxes(rep *R)
         }
         if (m == 0 || !(sum > 0)) continue;
         double mean = sum / (double)m;
-        key_label(labels[nshown], sizeof labels[nshown], &R->keys[k]);
+        key_label(R, labels[nshown], sizeof labels[nshown], &R->keys[k]);
         for (size_t a = 0; a < R->nallocs; a++) {
             size_t n = cell_values(R, &R->keys[k], R->allocs[a], R->metric, NULL, v, 4096);
             if (n == 0) continue;
@@ -650,8 +681,58 @@ static int is_gc_kind(const char *kind)
 }
 
 /* One chart per representative cell whose events.csv holds GC events. */
+/* Writes the GC table of one cell: one row per GC event (t, heap, goal, limit, pause) and,
+ * when the events carry no heap size, the timeline's live bytes as a stand-in. Columns:
+ * 1 t_s, 2 heap_MiB, 3 goal_MiB, 4 limit_MiB, 5 pause_ms, 6 live_MiB (nan = none). has[k]
+ * says whether column k holds any value. Returns 0, or -1 when it could not write. */
+static int gc_table_dat(rep *R, const hn_row *r, const hn_csv *t, FILE *dat, int has[7])
+{
+    int ct = hn_csv_col(t, "t_s"), ck = hn_csv_col(t, "kind"), chb = hn_csv_col(t, "heap_before"),
+        cha = hn_csv_col(t, "heap_after"), cg = hn_csv_col(t, "heap_goal"),
+        cl = hn_csv_col(t, "mem_limit"), cp = hn_csv_col(t, "pause_ns");
+    fprintf(dat,
+            "# %s %s (cell %s, rep %ld)\n# t_s heap_MiB goal_MiB limit_MiB pause_ms "
+            "live_MiB\n",
+            r->alloc, r->workload, r->cell_id, r->rep);
+    for (size_t i = 0; i < t->nrows; i++) {
+        const char *kind = t->cell[i * t->ncols + (size_t)ck];
+        if (!is_gc_kind(kind)) continue;
+        double v[5] = {hn_csv_num(t, i, strcmp(kind, "gc_start") == 0 ? chb : cha),
+                       hn_csv_num(t, i, cg), hn_csv_num(t, i, cl), hn_csv_num(t, i, cp), 0};
+        fprintf(dat, "%.6f", hn_csv_num(t, i, ct));
+        for (int k = 0; k < 4; k++) {
+            int ok = isfinite(v[k]) && v[k] > 0; /* -1: the backend cannot tell */
+            has[k + 2] |= ok;
+            fprintf(dat, ok ? " %.6f" : " nan", k == 3 ? v[k] / 1e6 : v[k] / 1048576.0);
+        }
+        fputs(" nan\n", dat);
+    }
+    if (has[2]) return 0;
+    hn_csv tl;
+    char err[512];
+    if (hn_results_cell_csv(&R->res, r, "timeline.csv", &tl, err, sizeof err) <= 0) return 0;
+    int tt = hn_csv_col(&tl, "t_s"), tlive = hn_csv_col(&tl, "live_bytes");
+    for (size_t i = 0; tt >= 0 && tlive >= 0 && i < tl.nrows; i++) {
+        double lv = hn_csv_num(&tl, i, tlive);
+        if (!isfinite(lv)) continue;
+        fprintf(dat, "%.6f nan nan nan nan %.6f\n", hn_csv_num(&tl, i, tt), lv / 1048576.0);
+        has[6] = 1;
+    }
+    hn_csv_free(&tl);
+    return 0;
+}
+
+/* One chart per representative cell whose events.csv holds GC events; only the series that
+ * have data are drawn (a backend that cannot tell its heap size gets the live bytes). */
 static void chart_gc(rep *R, const char *workload, const char *alloc)
 {
+    static const char *const series[7] = {NULL,
+                                          NULL,
+                                          "with linespoints lw 2 pt 7 ps 0.5 title 'heap'",
+                                          "with steps lw 1 dt 2 title 'heap goal'",
+                                          "with lines lw 1 dt 4 title 'memory limit'",
+                                          "axes x1y2 with impulses lw 2 title 'GC pause'",
+                                          "with lines lw 1 title 'live bytes (timeline)'"};
     const hn_row *r = representative(R, workload, alloc);
     if (!r) return;
     hn_csv t;
@@ -659,70 +740,39 @@ static void chart_gc(rep *R, const char *workload, const char *alloc)
     int rc = hn_results_cell_csv(&R->res, r, "events.csv", &t, err, sizeof err);
     if (rc < 0) note(R, "GC timeline of %s/%s: %s", workload, alloc, err);
     if (rc <= 0) return;
-    int ct = hn_csv_col(&t, "t_s"), ck = hn_csv_col(&t, "kind"),
-        chb = hn_csv_col(&t, "heap_before"), cha = hn_csv_col(&t, "heap_after"),
-        cg = hn_csv_col(&t, "heap_goal"), cl = hn_csv_col(&t, "mem_limit"),
-        cp = hn_csv_col(&t, "pause_ns");
+    int ck = hn_csv_col(&t, "kind");
     size_t ngc = 0;
     for (size_t i = 0; ck >= 0 && i < t.nrows; i++)
         ngc += is_gc_kind(t.cell[i * t.ncols + (size_t)ck]);
-    if (ct < 0 || ngc == 0) {
-        hn_csv_free(&t);
-        return;
-    }
     chart c;
     char sw[120], sa[60];
     sanitize(sw, sizeof sw, workload);
     sanitize(sa, sizeof sa, alloc);
     snprintf(c.name, sizeof c.name, "gc_%s_%s", sw, sa);
-    FILE *dat = open_in(R, c.name, "dat");
-    if (!dat) {
-        hn_csv_free(&t);
-        return;
+    FILE *dat = (ngc && hn_csv_col(&t, "t_s") >= 0) ? open_in(R, c.name, "dat") : NULL;
+    int has[7] = {0};
+    if (dat) {
+        gc_table_dat(R, r, &t, dat, has);
+        fclose(dat);
     }
-    /* block 0: heap level over time; block 1: goal and limit; block 2: pauses */
-    fprintf(dat, "# %s %s (cell %s, rep %ld): t_s heap_MiB\n", alloc, workload, r->cell_id, r->rep);
-    int has_limit = 0;
-    for (size_t i = 0; i < t.nrows; i++) {
-        if (!is_gc_kind(t.cell[i * t.ncols + (size_t)ck])) continue;
-        int start = strcmp(t.cell[i * t.ncols + (size_t)ck], "gc_start") == 0;
-        double h = hn_csv_num(&t, i, start ? chb : cha);
-        if (isfinite(h) && h >= 0)
-            fprintf(dat, "%.6f %.6f\n", hn_csv_num(&t, i, ct), h / 1048576.0);
-    }
-    fprintf(dat, "\n\n# t_s heap_goal_MiB mem_limit_MiB\n");
-    for (size_t i = 0; i < t.nrows; i++) {
-        if (!is_gc_kind(t.cell[i * t.ncols + (size_t)ck])) continue;
-        double g = hn_csv_num(&t, i, cg), l = hn_csv_num(&t, i, cl);
-        has_limit |= isfinite(l) && l > 0;
-        fprintf(dat, "%.6f %s%.6f %s%.6f\n", hn_csv_num(&t, i, ct), "",
-                isfinite(g) && g >= 0 ? g / 1048576.0 : NAN, "",
-                isfinite(l) && l > 0 ? l / 1048576.0 : NAN);
-    }
-    fprintf(dat, "\n\n# t_s pause_ms\n");
-    for (size_t i = 0; i < t.nrows; i++) {
-        double p = hn_csv_num(&t, i, cp);
-        if (is_gc_kind(t.cell[i * t.ncols + (size_t)ck]) && isfinite(p) && p > 0)
-            fprintf(dat, "%.6f %.6f\n", hn_csv_num(&t, i, ct), p / 1e6);
-    }
-    fclose(dat);
     hn_csv_free(&t);
+    if (!dat) return;
     snprintf(c.title, sizeof c.title, "GC timeline: %s on %s (heap, goal, limit, pauses; rep %ld)",
              alloc, workload, r->rep);
     FILE *f = gp_begin(R, &c);
     if (!f) return;
-    fprintf(f,
-            "set datafile missing 'nan'\nset xlabel 'time (s)'\nset ylabel 'MiB'\n"
-            "set y2label 'pause (ms)'\nset y2tics\nset yrange [0:*]\nset y2range [0:*]\n"
-            "plot '%s.dat' index 0 using 1:2 with linespoints lw 2 pt 7 ps 0.5 title 'heap', \\\n"
-            "     '%s.dat' index 1 using 1:2 with steps lw 1 dt 2 title 'heap goal'%s",
-            c.name, c.name, has_limit ? ", \\\n     '" : "");
-    if (has_limit)
-        fprintf(f, "%s.dat' index 1 using 1:3 with lines lw 1 dt 4 title 'memory limit'", c.name);
-    fprintf(f,
-            ", \\\n     '%s.dat' index 2 using 1:2 axes x1y2 with impulses lw 2 title "
-            "'GC pause'\n",
-            c.name);
+    fputs("set datafile missing 'nan'\nset xlabel 'time (s)'\nset ylabel 'MiB'\n"
+          "set yrange [0:*]\n",
+          f);
+    if (has[5]) fputs("set y2label 'pause (ms)'\nset y2tics\nset y2range [0:*]\n", f);
+    fputs("plot ", f);
+    int first = 1;
+    for (int k = 2; k < 7; k++) {
+        if (!has[k]) continue;
+        fprintf(f, "%s'%s.dat' using 1:%d %s", first ? "" : ", \\\n     ", c.name, k, series[k]);
+        first = 0;
+    }
+    fputs(first ? "NaN notitle\n" : "\n", f);
     gp_end(f, &c);
     finish_chart(R, &c);
 }
@@ -1230,6 +1280,9 @@ int hn_report_run(const char *run_dir, const char *baseline)
         rep_free(&R);
         return HN_EXIT_USAGE;
     }
+    char oldlog[4200];
+    snprintf(oldlog, sizeof oldlog, "%s/gnuplot.log", R.plots);
+    unlink(oldlog); /* gnuplot.log holds this report's messages only */
     R.gnuplot_ok = 1;
     for (size_t w = 0; w < R.nworkloads; w++)
         chart_frag(&R, R.workloads[w]);
