@@ -61,6 +61,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ga_internal.h"
@@ -72,8 +73,24 @@
 static uint8_t class8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
 static pthread_once_t class8_once = PTHREAD_ONCE_INIT;
 
+#ifdef GOALLOC_TEST_HOOKS
+/* Test builds only (-DGOALLOC_TEST_HOOKS=ON): GOALLOC_TEST_SLOWDOWN=N spins N iterations in
+ * every ga_malloc, the injected slowdown that ci/perf-gate's self-test must detect. */
+static unsigned long test_slowdown;
+
+static GA_NOINLINE void inject_slowdown(void)
+{
+    for (volatile unsigned long i = 0; i < test_slowdown; i++) {
+    }
+}
+#endif
+
 static void class8_init(void)
 {
+#ifdef GOALLOC_TEST_HOOKS
+    const char *v = getenv("GOALLOC_TEST_SLOWDOWN"); /* getenv/strtoul do not allocate */
+    if (v) test_slowdown = strtoul(v, NULL, 10);
+#endif
     for (size_t i = 0; i < sizeof class8; i++) {
         unsigned c = _ga_size_to_class8[i];
         if (i * GA_SMALL_SIZE_DIV >= GA_TINY_SIZE && (_ga_class_to_size[c] & 15) != 0) c++;
@@ -183,6 +200,9 @@ static GA_NOINLINE void *large_alloc(ga_mcache *c, size_t size, bool zero)
 
 void *ga_malloc(size_t size)
 {
+#ifdef GOALLOC_TEST_HOOKS
+    if (GA_UNLIKELY(test_slowdown)) inject_slowdown();
+#endif
     ga_mcache *c = get_mcache();
     if (GA_UNLIKELY(!c)) {
         errno = ENOMEM;
