@@ -58,6 +58,8 @@ list)
   check "list -v churn shows typed parameters with defaults" \
     "[ $rc -eq 0 ] && grep -qE 'slots +int +default 4096' '$tmp/out' && grep -qE 'dist +enum' '$tmp/out'"
   expect_usage "list of an unknown workload" nosuchwork list nosuchwork
+  check "abench links no allocator under test" \
+    "! ldd '$abench' | grep -qE 'jemalloc|mimalloc|tcmalloc|libgc|goalloc'"
   ;;
 faults)
   start=$(date +%s)
