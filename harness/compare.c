@@ -144,6 +144,7 @@ typedef struct cell {
 typedef struct cellset {
     cell *c;
     size_t n, cap;
+    size_t not_ok[2]; /* rows left out because their status is not "ok" */
 } cellset;
 
 static cell *cell_get(cellset *s, const char *key, const char *label)
@@ -208,8 +209,11 @@ static size_t collect(cellset *s, const hn_results *res, int side, const cmp_opt
     size_t taken = 0;
     for (size_t i = 0; i < res->nrows; i++) {
         const hn_row *r = &res->rows[i];
-        if (strcmp(r->status, "ok") != 0 || (alloc_only && strcmp(r->alloc, alloc_only) != 0))
+        if (alloc_only && strcmp(r->alloc, alloc_only) != 0) continue;
+        if (strcmp(r->status, "ok") != 0) {
+            s->not_ok[side]++;
             continue;
+        }
         if (hn_metric_is_latency(o->metric)) {
             for (size_t k = 0; k < r->nlat; k++) {
                 if (o->op && strcmp(o->op, r->lat[k].op) != 0) continue;
@@ -501,6 +505,12 @@ static int report(cellset *s, const cmp_opts *o, const char *metric, const char 
                o->threshold_pct, sa, sb);
     table_print(&t, o->markdown);
     table_free(&t);
+    for (int side = 0; side < 2; side++)
+        if (s->not_ok[side])
+            printf("\nnote: %zu row%s of %c did not finish ok (crash, timeout, error or n/a) and "
+                   "%s left out\n",
+                   s->not_ok[side], s->not_ok[side] == 1 ? "" : "s", side ? 'B' : 'A',
+                   s->not_ok[side] == 1 ? "is" : "are");
     if (nno_ci)
         printf("\n± ?: fewer than %zu samples, no distribution-free 95%% CI "
                "(the min..max range is used to judge noise)\n",

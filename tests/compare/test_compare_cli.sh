@@ -50,5 +50,7 @@ check one-arg 2 'needs two result sets' -- "$F/a"
 check by-alloc 1 'churn t=1 size_max=256;size_min=8 .*\+2[0-9]\.[0-9]+%.*REGRESSION' -- --by alloc "$F/a" sys goalloc
 check by-alloc-missing 2 'no ok row .* for alloc jemalloc' -- --by alloc "$F/a" sys jemalloc
 
+check not-ok-rows-counted 2 'note: 1 row of B did not finish ok .* left out' -- --by alloc "$F/../../report/fixtures/run1" sys jemalloc
+
 [ "$fails" -eq 0 ] && echo "all compare CLI checks passed"
 [ "$fails" -eq 0 ]
