@@ -75,9 +75,11 @@ struct wl_measure {
     int sampler_running;
     atomic_int stop;
     uint64_t t0_ns, t1_ns;
-    _Atomic uint64_t settle_ns;
+    uint64_t settle_ns;      /* union of the settle delays (under ev_lock) */
+    unsigned settling;       /* threads inside wl_settle now (under ev_lock) */
+    uint64_t settle_since;   /* when `settling` last rose from 0 */
     mvec tl;                 /* tl_row, written by the sampler thread only */
-    pthread_mutex_t ev_lock; /* guards ev */
+    pthread_mutex_t ev_lock; /* guards ev and the settle fields */
     mvec ev;                 /* ev_row */
 };
 
@@ -249,17 +251,21 @@ void wl_event(wl_run *run, const char *name)
     if (run && run->m) ev_add(run->m, "phase", name, hn_now_ns());
 }
 
+/* Waits the settle delay and records RSS. The time during which at least one thread is
+ * settling is excluded from the measured wall (a union, so concurrent settles count once). */
 void wl_settle(wl_run *run, const char *name)
 {
     if (!run || !run->m) return;
     wl_measure *m = run->m;
-    uint64_t a = hn_now_ns();
+    pthread_mutex_lock(&m->ev_lock);
+    if (m->settling++ == 0) m->settle_since = hn_now_ns();
+    pthread_mutex_unlock(&m->ev_lock);
     struct timespec d = {m->o.settle_ms / 1000, (long)(m->o.settle_ms % 1000) * 1000000L};
     while (nanosleep(&d, &d) != 0 && errno == EINTR) {
     }
     uint64_t rss = hn_rss_bytes(), b = hn_now_ns();
-    atomic_fetch_add(&m->settle_ns, b - a);
     pthread_mutex_lock(&m->ev_lock);
+    if (--m->settling == 0) m->settle_ns += b - m->settle_since;
     ev_row *e = mvec_push(&m->ev);
     if (e) {
         memset(e, 0, sizeof *e);
@@ -387,7 +393,7 @@ void hn_measure_stop(wl_run *run)
 uint64_t hn_measure_wall_ns(const wl_run *run)
 {
     const wl_measure *m = run->m;
-    uint64_t wall = m->t1_ns - m->t0_ns, settle = atomic_load(&m->settle_ns);
+    uint64_t wall = m->t1_ns - m->t0_ns, settle = m->settle_ns; /* threads joined: no lock */
     return wall > settle ? wall - settle : 0;
 }
 

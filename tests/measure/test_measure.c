@@ -269,9 +269,14 @@ static void test_mini_run(void **state)
     hn_timer_calibrate(&cal);
     hn_measure_opts o = {.sample_mean_ops = 16, .sampler_ms = 1, .settle_ms = 5};
     assert_int_equal(hn_measure_init(&run, &o, &cal), 0);
+    uint64_t outside0 = hn_now_ns();
     hn_measure_start(&run);
     mini_main(&th[0]);
     hn_measure_stop(&run);
+    uint64_t outside = hn_now_ns() - outside0;
+    /* the 5 ms settle delay is not part of the measured wall */
+    assert_true(hn_measure_wall_ns(&run) + 5000000 <= outside);
+    assert_true(hn_measure_wall_ns(&run) > 0);
     char *frag = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&frag, &len);
