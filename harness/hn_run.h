@@ -83,6 +83,7 @@ int hn_mkdir_p(const char *dir);
 
 #define HN_MAX_LIST 64
 #define HN_MAX_KV 24
+#define HN_MAX_CELLS 100000 /* cells in one run */
 
 /* One workload with one set of given parameters and its thread counts. Invariant once checked:
  * params holds every parameter of the workload, resolved by a runner. */

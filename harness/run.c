@@ -490,9 +490,8 @@ static int install_signals(void)
  * closes meta.json, prints the summary and calls the report. */
 static int execute(int argc, char **argv, hn_run_opts *o, json_t *infos, hn_variant *vs, int nv)
 {
-    enum { MAX_CELLS = 100000 };
-    static hn_cell cells[MAX_CELLS];
-    unsigned ncells = hn_matrix_plan(o, vs, nv, cells, MAX_CELLS);
+    static hn_cell cells[HN_MAX_CELLS];
+    unsigned ncells = hn_matrix_plan(o, vs, nv, cells, HN_MAX_CELLS);
     char dir[4096], eta[32], el[32];
     if (make_run_dir(o, dir, sizeof dir) != 0) return HN_EXIT_USAGE;
     json_t *meta = make_meta(argc, argv, o, infos, vs, nv, ncells);
@@ -571,9 +570,8 @@ static int execute(int argc, char **argv, hn_run_opts *o, json_t *infos, hn_vari
 /* --dry-run: the planned cells, one per line, in run order. */
 static int dry_run(const hn_run_opts *o, const hn_variant *vs, int nv)
 {
-    enum { MAX_CELLS = 100000 };
-    static hn_cell cells[MAX_CELLS];
-    unsigned n = hn_matrix_plan(o, vs, nv, cells, MAX_CELLS);
+    static hn_cell cells[HN_MAX_CELLS];
+    unsigned n = hn_matrix_plan(o, vs, nv, cells, HN_MAX_CELLS);
     for (unsigned i = 0; i < n; i++) {
         const hn_variant *v = &vs[cells[i].variant];
         printf("%u %s %s threads=%u rep=%u", cells[i].idx, o->allocs[cells[i].alloc], v->workload,
@@ -640,6 +638,17 @@ int hn_cmd_run(int argc, char **argv)
         fprintf(stderr, "abench run: suite: %d line(s) skipped (see above)\n", nv - kept);
     nv = kept;
     if (nv == 0) return HN_EXIT_USAGE;
+    unsigned long long planned = 0;
+    for (int i = 0; i < nv; i++)
+        planned += (unsigned long long)vs[i].nthreads;
+    planned *= (unsigned long long)o.nallocs * o.reps;
+    if (planned > HN_MAX_CELLS) {
+        hn_error("run",
+                 "the matrix has %llu cells; at most %d in one run (lower --reps or split "
+                 "the lists)",
+                 planned, HN_MAX_CELLS);
+        return HN_EXIT_USAGE;
+    }
     int rc = o.dry_run ? dry_run(&o, vs, nv) : execute(argc, argv, &o, infos, vs, nv);
     json_decref(cat);
     json_decref(infos);
