@@ -51,8 +51,9 @@ static bool commit_to_pages(uintptr_t base, size_t size)
     return true;
 }
 
-/* Adds at least npages (rounded up to whole chunks) of fresh, released memory. */
-static bool grow(size_t npages)
+/* Adds at least npages (rounded up to whole chunks) of fresh, released memory; *grown gets
+ * the bytes added. */
+static bool grow(size_t npages, size_t *grown)
 {
     size_t ask = ((npages + GA_CHUNK_PAGES - 1) / GA_CHUNK_PAGES) * GA_CHUNK_SIZE;
     if (ask / GA_PAGE_SIZE < npages) return false; /* overflow */
@@ -71,15 +72,17 @@ static bool grow(size_t npages)
     }
     if (!commit_to_pages(cur_base, ask)) return false;
     cur_base += ask;
+    *grown += ask;
     ga_assert_expensive(_ga_pagealloc_is_valid(pages));
     return true;
 }
 
-/* Pages for a span; heap lock held. 0 when out of memory. */
-static uintptr_t alloc_pages_locked(size_t npages, size_t *scav)
+/* Pages for a span; heap lock held. 0 when out of memory. *grown gets the bytes the heap grew
+ * by, which the caller reports to the scavenger once it has dropped the lock. */
+static uintptr_t alloc_pages_locked(size_t npages, size_t *scav, size_t *grown)
 {
     uintptr_t base = _ga_pagealloc_alloc(pages, npages, scav);
-    if (!base && grow(npages)) base = _ga_pagealloc_alloc(pages, npages, scav);
+    if (!base && grow(npages, grown)) base = _ga_pagealloc_alloc(pages, npages, scav);
     return base;
 }
 
@@ -127,7 +130,7 @@ static ga_span *new_span_struct_locked(unsigned ci)
 ga_span *_ga_mheap_alloc(ga_mcache *c, size_t npages, unsigned ci)
 {
     uintptr_t base = 0;
-    size_t scav = 0;
+    size_t scav = 0, grown = 0;
     ga_span *s = NULL;
     if (c && npages < GA_PAGECACHE_MAX_RUN) {
         base = _ga_pagecache_alloc(&c->pcache, npages, &scav);
@@ -141,7 +144,7 @@ ga_span *_ga_mheap_alloc(ga_mcache *c, size_t npages, unsigned ci)
     }
     if (!base || !s) {
         pthread_mutex_lock(&heap_lock);
-        if (!base) base = alloc_pages_locked(npages, &scav);
+        if (!base) base = alloc_pages_locked(npages, &scav, &grown);
         if (base && !s) {
             if (c && ci != GA_TINY_CENTRAL) {
                 while (c->nspancache < GA_SPANCACHE_MAX / 2) {
@@ -163,10 +166,12 @@ ga_span *_ga_mheap_alloc(ga_mcache *c, size_t npages, unsigned ci)
         pthread_mutex_unlock(&heap_lock);
         if (!base) {
             if (s && c && c->nspancache < GA_SPANCACHE_MAX) c->spancache[c->nspancache++] = s;
+            if (grown) _ga_scavenge_on_grow(grown);
             return NULL;
         }
     }
     setup_span(c, s, base, npages, ci, scav);
+    if (grown) _ga_scavenge_on_grow(grown); /* spec 5.2 step 3, without the heap lock */
     return s;
 }
 
@@ -174,9 +179,9 @@ ga_span *_ga_mheap_alloc_aligned(size_t npages, size_t align)
 {
     size_t extra = align / GA_PAGE_SIZE - 1;
     if (npages + extra < npages) return NULL;
-    size_t scav = 0;
+    size_t scav = 0, grown = 0;
     pthread_mutex_lock(&heap_lock);
-    uintptr_t raw = alloc_pages_locked(npages + extra, &scav);
+    uintptr_t raw = alloc_pages_locked(npages + extra, &scav, &grown);
     ga_span *s = raw ? _ga_fixalloc_alloc(&span_fa) : NULL;
     if (raw && !s) _ga_pagealloc_free(pages, raw, npages + extra);
     if (!s) {
@@ -185,6 +190,7 @@ ga_span *_ga_mheap_alloc_aligned(size_t npages, size_t align)
             atomic_fetch_add_explicit(&_ga_heapstat.heap_free, scav, memory_order_relaxed);
         }
         pthread_mutex_unlock(&heap_lock);
+        if (grown) _ga_scavenge_on_grow(grown);
         return NULL;
     }
     uintptr_t base = (raw + align - 1) & ~(uintptr_t)(align - 1);
@@ -198,6 +204,7 @@ ga_span *_ga_mheap_alloc_aligned(size_t npages, size_t align)
     atomic_fetch_sub_explicit(&_ga_heapstat.heap_released, scav - span_scav, memory_order_relaxed);
     atomic_fetch_add_explicit(&_ga_heapstat.heap_free, scav - span_scav, memory_order_relaxed);
     setup_span(NULL, s, base, npages, GA_LARGE_SPAN_CLASS, span_scav);
+    if (grown) _ga_scavenge_on_grow(grown);
     return s;
 }
 
