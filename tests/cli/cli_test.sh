@@ -58,6 +58,12 @@ list)
   check "list -v churn shows typed parameters with defaults" \
     "[ $rc -eq 0 ] && grep -qE 'slots +int +default 4096' '$tmp/out' && grep -qE 'dist +enum' '$tmp/out'"
   expect_usage "list of an unknown workload" nosuchwork list nosuchwork
+  expect_usage "unknown goalloc tool" nope goalloc nope
+  if [ -x "$bindir/goalloc-sizeclasses" ]; then
+    "$abench" goalloc sizeclasses >"$tmp/sc"; rc=$?
+    check "goalloc sizeclasses passes the tool's CSV through" \
+      "[ $rc -eq 0 ] && head -1 '$tmp/sc' | grep -q '^class,bytes_obj,bytes_span,pages,objects' && [ \$(wc -l <'$tmp/sc') -ge 68 ]"
+  fi
   check "abench links no allocator under test" \
     "! ldd '$abench' | grep -qE 'jemalloc|mimalloc|tcmalloc|libgc|goalloc'"
   ;;
