@@ -9,10 +9,10 @@
 
 /* Exit codes shared by every subcommand. */
 enum hn_exit {
-    HN_EXIT_OK = 0,        /* done; for compare: no significant regression */
-    HN_EXIT_FAIL = 1,      /* a cell crashed/hung/failed; for compare: a significant regression */
-    HN_EXIT_USAGE = 2,     /* bad flag, unknown backend/workload/parameter, unreadable input,
-                              or (compare) cannot judge */
+    HN_EXIT_OK = 0,    /* done; for compare: no significant regression */
+    HN_EXIT_FAIL = 1,  /* a cell crashed/hung/failed; for compare: a significant regression */
+    HN_EXIT_USAGE = 2, /* bad flag, unknown backend/workload/parameter, unreadable input,
+                          or (compare) cannot judge */
 };
 
 /* ---- main.c: dispatch, paths ---- */

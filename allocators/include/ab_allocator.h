@@ -36,9 +36,10 @@ extern "C" {
 /* Capability bits (ab_allocator.caps). A workload declares the bits it needs; a backend
  * without them reports the cell as "n/a". */
 enum ab_cap {
-    AB_CAP_GC = 1u << 0,       /* gc_* members: collected allocation, roots, barrier, events */
-    AB_CAP_MEMLIMIT = 1u << 1, /* set_memory_limit: a soft limit the allocator works to stay under */
-    AB_CAP_ARENAS = 1u << 2,   /* arena_* members: real user arenas (not a fallback) */
+    AB_CAP_GC = 1u << 0, /* gc_* members: collected allocation, roots, barrier, events */
+    AB_CAP_MEMLIMIT =
+        1u << 1,             /* set_memory_limit: a soft limit the allocator works to stay under */
+    AB_CAP_ARENAS = 1u << 2, /* arena_* members: real user arenas (not a fallback) */
     AB_CAP_GCPERCENT = 1u << 3, /* set_gc_percent: GOGC-style pacing knob */
 };
 
@@ -50,7 +51,7 @@ enum ab_collect {
 
 /* gc_alloc() flags. */
 enum ab_gc_flags {
-    AB_GC_SCAN = 0,       /* the object may hold pointers: scanned conservatively word by word */
+    AB_GC_SCAN = 0,         /* the object may hold pointers: scanned conservatively word by word */
     AB_GC_NOSCAN = 1u << 0, /* pointer-free: never scanned (Go's noscan span classes) */
 };
 

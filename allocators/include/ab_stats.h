@@ -51,7 +51,8 @@ static inline void ab_stats_put(ab_stats *s, const char *key, double value)
     if (s->n_extra >= AB_STATS_MAX_EXTRA) return;
     ab_stat_kv *kv = &s->extra[s->n_extra++];
     unsigned i = 0;
-    for (; key[i] && i + 1 < AB_STATS_KEY_MAX; i++) kv->key[i] = key[i];
+    for (; key[i] && i + 1 < AB_STATS_KEY_MAX; i++)
+        kv->key[i] = key[i];
     kv->key[i] = '\0';
     kv->value = value;
 }

@@ -117,14 +117,14 @@ struct wl_thread {
     wl_run *run;
     const ab_allocator *a;
     unsigned id;
-    uint64_t rng[4];              /* xoshiro256** state, seeded from (run->seed, id) */
-    _Atomic int64_t live_bytes;   /* written by this slot's thread, read by the sampler */
-    _Atomic uint64_t ops;         /* units of work done */
-    uint64_t op_hash;             /* hash of the operation sequence when hash_ops is set */
-    int hash_ops;                 /* determinism tests turn this on */
-    uint32_t sample_countdown;    /* operations until the next timed one */
-    wl_lat *lat;                  /* NULL: never time */
-    void *local;                  /* the workload's per-thread state */
+    uint64_t rng[4];            /* xoshiro256** state, seeded from (run->seed, id) */
+    _Atomic int64_t live_bytes; /* written by this slot's thread, read by the sampler */
+    _Atomic uint64_t ops;       /* units of work done */
+    uint64_t op_hash;           /* hash of the operation sequence when hash_ops is set */
+    int hash_ops;               /* determinism tests turn this on */
+    uint32_t sample_countdown;  /* operations until the next timed one */
+    wl_lat *lat;                /* NULL: never time */
+    void *local;                /* the workload's per-thread state */
 };
 
 /* ---- Measurement hooks: implemented by the runner (harness/runner/) ---- */
@@ -232,7 +232,8 @@ static inline uint64_t wl_splitmix64(uint64_t *x)
 static inline void wl_rng_seed(uint64_t s[4], uint64_t seed, uint64_t stream)
 {
     uint64_t x = seed ^ (stream * 0xd1342543de82ef95ull);
-    for (int i = 0; i < 4; i++) s[i] = wl_splitmix64(&x);
+    for (int i = 0; i < 4; i++)
+        s[i] = wl_splitmix64(&x);
 }
 
 static inline uint64_t wl_rotl(uint64_t x, int k)
