@@ -46,8 +46,12 @@ static void usage(FILE *f)
           "when every row has it, else time), time, throughput, peak_rss, rss_mean, rss_peak,\n"
           "live_mean, live_peak, frag, p50 p90 p99 p999 p9999 max mean (latency of --op, every\n"
           "op when not given), gc_<field>, or any numeric field of results/README.md.\n"
-          "Exit: 0 no significant regression beyond the threshold (default 5%), 1 regression,\n"
-          "2 cannot judge (n < 4, unmatched cells, noise above the threshold) or bad input.\n",
+          "Per cell: median with a distribution-free 95% CI (n >= 6), two-sided Mann-Whitney U,\n"
+          "\"~\" when p >= alpha; a geomean row over the cells' ratios.\n"
+          "Exit: 0 no significant regression beyond the threshold (default 5%); 1 a cell is\n"
+          "significantly worse by more than the threshold; 2 cannot judge: n < 4 on a side, a\n"
+          "cell on one side only, or a change that is not significant while the larger relative\n"
+          "CI half-width (min..max below n = 6) exceeds the threshold; 2 also for bad input.\n",
           f);
 }
 
