@@ -542,6 +542,7 @@ typedef struct ga_mcache {
     uint32_t tinycount;            /* sub-objects handed out from it */
     uint16_t tinybounds;           /* its sub-object boundaries, mirrored in the span's tinymeta */
     _Atomic uint16_t *tinyboundsp; /* where they are mirrored */
+    _Atomic int8_t *tinycountp;    /* its count in the span's tinymeta */
     ga_thread_counters ctr;
     ga_mcache_class cls[GA_NUM_CENTRALS];
     ga_pagecache pcache; /* pages for spans under 16 pages, no lock (spec 5.3) */

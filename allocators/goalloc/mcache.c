@@ -197,16 +197,14 @@ static void tiny_retire(ga_mcache *c)
 {
     if (!c->tiny) return;
     uintptr_t blk = c->tiny;
-    ga_span *s = _ga_span_of(blk);
-    ga_assert_internal(s && s->tiny);
-    int n = atomic_fetch_add_explicit(&s->tiny->count[tiny_index(s, blk)], (int8_t)c->tinycount,
-                                      memory_order_acq_rel) +
+    int n = atomic_fetch_add_explicit(c->tinycountp, (int8_t)c->tinycount, memory_order_acq_rel) +
             (int)c->tinycount;
     c->tiny = 0;
     c->tinyoffset = 0;
     c->tinycount = 0;
     c->tinybounds = 0;
     c->tinyboundsp = NULL;
+    c->tinycountp = NULL;
     if (n == 0) local_free(c, GA_TINY_CENTRAL, (void *)blk);
 }
 
@@ -245,6 +243,7 @@ void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size, size_t align)
         c->tinycount = 1;
         c->tinybounds = bounds;
         c->tinyboundsp = &s->tiny->bounds[bi];
+        c->tinycountp = &s->tiny->count[bi];
     } else { /* used for this object only */
         atomic_store_explicit(&s->tiny->count[bi], 1, memory_order_release);
     }
