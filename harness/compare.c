@@ -64,6 +64,7 @@ static int parse_double(const char *s, double *out)
     return 0;
 }
 
+/* Long: one branch per flag, each with its own one-line error. */
 static int parse_args(int argc, char **argv, cmp_opts *o)
 {
     const char *pos[3];

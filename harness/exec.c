@@ -359,6 +359,8 @@ static void exec_usage(FILE *f)
           f);
 }
 
+/* Long: one branch per flag with its own one-line error, then the command and the backend
+ * list are checked before anything runs. */
 static int parse_exec_args(int argc, char **argv, exec_opts *o)
 {
     static char alloc_buf[1024];

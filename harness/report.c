@@ -256,6 +256,8 @@ static const char *color(size_t i)
 
 /* ---- Fragmentation: resident and live bytes over time ---- */
 
+/* Long because it writes the .dat (one block per allocator) and the .gp in one pass; the
+ * two halves share the list of series. */
 static void chart_frag(rep *R, const char *workload)
 {
     chart c;
@@ -403,6 +405,7 @@ static size_t workload_ops(const rep *R, const char *workload, const char **ops,
 
 /* ---- Throughput against threads ---- */
 
+/* Long for the same reason as chart_frag: data and script share the series list. */
 static void chart_throughput(rep *R, const char *workload)
 {
     chart c;
@@ -502,6 +505,9 @@ static void key_label(const rep *R, char *buf, size_t len, const rkey *k)
     }
 }
 
+/* Bars of each allocator's median relative to the baseline's, min..max error bars, log axis.
+ * Long: the .dat table (one row per cell key, three columns per allocator), the axis
+ * range from the data, and the script, which skips allocators without any ratio. */
 static void chart_relative(rep *R)
 {
     chart c;
@@ -582,6 +588,9 @@ static void chart_relative(rep *R)
     finish_chart(R, &c);
 }
 
+/* Box plots of each cell's repetitions relative to the mean of the allocators' medians.
+ * Long: positions every (cell key, allocator) box on the x axis, writes one data block per
+ * box and one plot clause per block (titled once per allocator). */
 static void chart_boxes(rep *R)
 {
     chart c;
@@ -779,6 +788,7 @@ static void chart_gc(rep *R, const char *workload, const char *alloc)
 
 /* ---- goalloc size-class waste ---- */
 
+/* Long: runs goalloc-sizeclasses, reads its CSV, then writes data and script. */
 static void chart_sizeclasses(rep *R)
 {
     const char *bindir = hn_bindir();
@@ -1149,6 +1159,8 @@ static void command_line(rep *R, doc *d)
     doc_code(d, line);
 }
 
+/* Long: the document is a fixed sequence of sections written to both formats at once; it
+ * reads top to bottom like the report it writes. */
 static int write_reports(rep *R)
 {
     char md[4400], html[4400], mdt[4500], htmlt[4500];
@@ -1247,6 +1259,7 @@ static int has_alloc(const hn_results *res, const char *alloc)
     return 0;
 }
 
+/* Long: argument checks, then the fixed list of charts, then the documents. */
 int hn_report_run(const char *run_dir, const char *baseline)
 {
     rep R;
