@@ -14,8 +14,10 @@
  *    (Boehm needs no barrier when not incremental). No memory limit knob: GC_set_max_heap_size
  *    is a hard cap, not a soft limit, so AB_CAP_MEMLIMIT stays off.
  *  - threads: init() enables explicit registration; thread_init/thread_exit register and
- *    unregister the calling thread (its stack is then scanned). Threads that never call them
- *    may use manual mode; collected objects they hold only on their stack are not seen.
+ *    unregister the calling thread (its stack is then scanned). A thread that never calls them
+ *    is registered by its first allocation and unregistered by a thread-key destructor at its
+ *    exit (libgc aborts when an unregistered thread triggers a collection). Before init() no
+ *    thread is registered.
  *  - stats(): Boehm counts no live bytes, so `allocated` is n/a: its uncollectable-bytes counter
  *    (GC_get_non_gc_bytes, the extra "non_gc_bytes") is not reliable in libgc 8.2.2 (a large
  *    block is not added when allocated but is subtracted when freed, so it goes negative).
@@ -44,11 +46,14 @@
 
 static atomic_int bo_inited; /* init() ran: explicit thread registration enabled */
 static atomic_int bo_forced; /* a collection requested through this adapter runs */
-static _Thread_local int bo_thread_registered; /* this thread registered by thread_init */
+/* 0: not known to Boehm; 1: registered by this adapter (unregistered by thread_exit or, at the
+ * latest, by the bo_thread_key destructor); 2: registered by Boehm itself (the main thread). */
+static _Thread_local int bo_thread_registered;
+static pthread_key_t bo_thread_key;
 
 /* ---- Version and init ---- */
 
-static char bo_version_buf[64];
+static char bo_version_buf[96];
 static pthread_once_t bo_version_once = PTHREAD_ONCE_INIT;
 
 static void bo_version_init(void)
@@ -65,6 +70,15 @@ static const char *bo_version(void)
 }
 
 static void bo_install_event_proc(void);
+static void bo_thread_key_dtor(void *v);
+static void bo_thread_init(void);
+
+/* A thread that allocates without thread_init is registered on its first allocation: libgc
+ * aborts ("Collecting from unknown thread") if an unregistered thread triggers a collection. */
+static inline void bo_ensure_registered(void)
+{
+    if (__builtin_expect(bo_thread_registered == 0, 0) && atomic_load(&bo_inited)) bo_thread_init();
+}
 
 static int bo_init(char *err, size_t errlen)
 {
@@ -73,6 +87,8 @@ static int bo_init(char *err, size_t errlen)
     if (atomic_exchange(&bo_inited, 1)) return 0;
     GC_INIT();
     GC_allow_register_threads();
+    pthread_key_create(&bo_thread_key, bo_thread_key_dtor);
+    bo_thread_registered = 2;
     bo_install_event_proc();
     return 0;
 }
@@ -85,6 +101,7 @@ static void *bo_malloc(size_t size)
         errno = ENOMEM;
         return NULL;
     }
+    bo_ensure_registered();
     void *p = GC_MALLOC_UNCOLLECTABLE(size);
     if (!p) errno = ENOMEM;
     return p;
@@ -120,6 +137,7 @@ static void *bo_realloc(void *p, size_t size)
     }
     void *base = GC_base(p);
     if (base == p) {
+        bo_ensure_registered();
         void *q = GC_REALLOC(p, size); /* size 0: frees p, returns NULL */
         if (!q && size) errno = ENOMEM;
         return q;
@@ -192,14 +210,30 @@ static void bo_thread_init(void)
     if (!atomic_load(&bo_inited) || bo_thread_registered) return;
     struct GC_stack_base sb;
     if (GC_get_stack_base(&sb) != GC_SUCCESS) return;
-    if (GC_register_my_thread(&sb) == GC_SUCCESS) bo_thread_registered = 1;
+    int rc = GC_register_my_thread(&sb);
+    if (rc == GC_SUCCESS) {
+        bo_thread_registered = 1;
+        pthread_setspecific(bo_thread_key, (void *)1); /* unregister at exit at the latest */
+    } else if (rc == GC_DUPLICATE) {
+        bo_thread_registered = 2;
+    }
 }
 
 static void bo_thread_exit(void)
 {
-    if (!bo_thread_registered) return;
+    if (bo_thread_registered != 1) return;
     GC_unregister_my_thread();
     bo_thread_registered = 0;
+    pthread_setspecific(bo_thread_key, NULL);
+}
+
+static void bo_thread_key_dtor(void *v)
+{
+    (void)v;
+    if (bo_thread_registered == 1) {
+        GC_unregister_my_thread();
+        bo_thread_registered = 0;
+    }
 }
 
 /* ---- AB_CAP_GC: collected allocation ---- */
@@ -210,6 +244,7 @@ static void *bo_gc_alloc(size_t size, unsigned flags)
         errno = ENOMEM;
         return NULL;
     }
+    bo_ensure_registered();
     void *p;
     if (flags & AB_GC_NOSCAN) {
         p = GC_MALLOC_ATOMIC(size); /* not cleared by Boehm */
@@ -291,6 +326,7 @@ static void *bo_gc_alloc_typed(const ab_gc_type *t, size_t count)
         errno = ENOMEM;
         return NULL;
     }
+    bo_ensure_registered();
     GC_descr d;
     if (bo_descr_lookup(t, &d) != 0) d = bo_make_descr(t);
     void *p = count == 1 ? GC_malloc_explicitly_typed(t->size, d)

@@ -34,7 +34,15 @@
 #endif
 
 #if SYS_SANITIZER
+#if __has_include(<sanitizer/allocator_interface.h>)
 #include <sanitizer/allocator_interface.h>
+#else /* gcc on Debian ships the runtime without this header: the runtime's C interface */
+int __sanitizer_get_ownership(const volatile void *p);
+size_t __sanitizer_get_current_allocated_bytes(void);
+size_t __sanitizer_get_heap_size(void);
+size_t __sanitizer_get_free_bytes(void);
+size_t __sanitizer_get_unmapped_bytes(void);
+#endif
 #endif
 
 /* ---- Version ---- */
