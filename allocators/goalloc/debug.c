@@ -27,7 +27,8 @@ __attribute__((format(printf, 2, 0))) static void emit_line(const char *prefix, 
     if (n < 0) n = 0;
     int m = vsnprintf(buf + n, sizeof buf - (size_t)n, fmt, ap);
     if (m > 0) n += m;
-    if (n > (int)sizeof buf - 2) n = (int)sizeof buf - 2;
+    if (n > (int)sizeof buf - 1)
+        n = (int)sizeof buf - 1; /* cut: the newline takes the NUL's place */
     buf[n++] = '\n';
     for (const char *p = buf; n > 0;) {
         ssize_t w = write(STDERR_FILENO, p, (size_t)n);

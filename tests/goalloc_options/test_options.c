@@ -2,7 +2,9 @@
  * the setters, and what a process started with a given environment sees and prints
  * (a malformed value warns exactly once and keeps the default; GOALLOC_VERBOSE lists all).
  *
- * The environment cases re-run this executable as a child (`--child`) with the variables
+ * Also debug.c's diagnostics (one line on stderr, abort where due, errno kept).
+ *
+ * The environment cases re-run this executable as a child (`--child MODE`) with the variables
  * set, capture its stdout (the values in force) and stderr (the warnings).
  */
 #include <setjmp.h>
@@ -13,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -213,7 +217,9 @@ static void read_all(int fd, char *buf, size_t size)
 }
 
 /* Runs this executable with --child and exactly the given environment. */
-static void run_child(char *const env[], child_out *c)
+/* Runs this executable as `--child MODE` with exactly the given environment; returns after it
+ * ended, its wait status in c->status. */
+static void spawn_child(const char *mode, char *const env[], child_out *c)
 {
     int out[2], err[2];
     assert_int_equal(pipe(out), 0);
@@ -225,19 +231,25 @@ static void run_child(char *const env[], child_out *c)
         dup2(err[1], 2);
         close(out[0]);
         close(err[0]);
-        char *argv[] = {"test_goalloc_options", "--child", NULL};
+        char *argv[] = {"test_goalloc_options", "--child", (char *)mode, NULL};
         execve("/proc/self/exe", argv, env);
         _exit(127);
     }
     close(out[1]);
     close(err[1]);
-    /* The child writes little (well under a pipe buffer), so reading one after the other is safe.
-     */
+    /* The child writes little (well under a pipe buffer), so reading one after the other is
+     * safe. */
     read_all(out[0], c->out, sizeof c->out);
     read_all(err[0], c->err, sizeof c->err);
     close(out[0]);
     close(err[0]);
     assert_int_equal(waitpid(pid, &c->status, 0), pid);
+}
+
+/* The options child (mode "options"), which must exit 0. */
+static void run_child(char *const env[], child_out *c)
+{
+    spawn_child("options", env, c);
     assert_true(WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0);
 }
 
@@ -256,9 +268,29 @@ static void *init_thread(void *arg)
     return NULL;
 }
 
-/* The child: several threads race to initialise, then it prints what is in force. */
-static int child_main(void)
+/* Diagnostics children (debug.c): each ends the way its mode says. */
+static int diag_child(const char *mode)
 {
+    if (strcmp(mode, "fatal") == 0) _ga_fatal("span %p of class %d is broken", (void *)0x1000, 7);
+    if (strcmp(mode, "assert") == 0) _ga_assert_fail("nalloc <= nelems", "mspan.c", 42, "refill");
+    if (strcmp(mode, "warn") == 0) {
+        char big[2000];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        errno = EDOM;
+        _ga_warn("first %d", 1);
+        _ga_warn("long %s", big);
+        _ga_trace("gc %d @%d.%03ds %d%%", 3, 1, 250, 2);
+        printf("errno=%d\n", errno);
+        return 0;
+    }
+    return 100;
+}
+
+/* The options child: several threads race to initialise, then it prints what is in force. */
+static int child_main(const char *mode)
+{
+    if (strcmp(mode, "options") != 0) return diag_child(mode);
     pthread_t t[8];
     for (int i = 0; i < 8; i++)
         pthread_create(&t[i], NULL, init_thread, NULL);
@@ -348,9 +380,51 @@ static void env_verbose_lists_everything(void **state)
     assert_int_equal(count(c.err, "\n"), 7);
 }
 
+/* ---- debug.c: one line on stderr, then abort where it says so ---- */
+
+static void diag_fatal_aborts_with_one_line(void **state)
+{
+    (void)state;
+    child_out c;
+    char *env[] = {NULL};
+    spawn_child("fatal", env, &c);
+    assert_true(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT);
+    assert_string_equal(c.err, "goalloc: fatal: span 0x1000 of class 7 is broken\n");
+}
+
+static void diag_assert_names_expression_and_place(void **state)
+{
+    (void)state;
+    child_out c;
+    char *env[] = {NULL};
+    spawn_child("assert", env, &c);
+    assert_true(WIFSIGNALED(c.status) && WTERMSIG(c.status) == SIGABRT);
+    assert_string_equal(c.err,
+                        "goalloc: assertion failed: nalloc <= nelems (mspan.c:42, refill)\n");
+}
+
+static void diag_warn_lines_and_errno(void **state)
+{
+    (void)state;
+    child_out c;
+    char *env[] = {NULL};
+    spawn_child("warn", env, &c);
+    assert_true(WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0);
+    assert_string_equal(c.out, "errno=33\n"); /* EDOM kept through the writes */
+    /* Three lines: the long one cut to the 512-byte buffer but still ending in a newline. */
+    assert_int_equal(count(c.err, "\n"), 3);
+    assert_true(strncmp(c.err, "goalloc: first 1\ngoalloc: long xxx", 34) == 0);
+    const char *third = strrchr(c.err, '\n');
+    while (third > c.err && third[-1] != '\n')
+        third--;
+    assert_string_equal(third, "gc 3 @1.250s 2%\n");
+    size_t second_len = (size_t)(third - c.err) - strlen("goalloc: first 1\n");
+    assert_int_equal(second_len, 512);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--child") == 0) return child_main();
+    if (argc == 3 && strcmp(argv[1], "--child") == 0) return child_main(argv[2]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(gogc_parsing),
         cmocka_unit_test(memlimit_parsing),
@@ -361,6 +435,9 @@ int main(int argc, char **argv)
         cmocka_unit_test(env_bad_memlimit_warns_once),
         cmocka_unit_test(env_bad_values_each_warn_once),
         cmocka_unit_test(env_verbose_lists_everything),
+        cmocka_unit_test(diag_fatal_aborts_with_one_line),
+        cmocka_unit_test(diag_assert_names_expression_and_place),
+        cmocka_unit_test(diag_warn_lines_and_errno),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
