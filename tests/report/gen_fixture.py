@@ -127,5 +127,32 @@ def main():
     return 0
 
 
+def run2():
+    """fixtures/run2: one GC backend whose events cannot tell the heap size (-1, like the Go
+    runtime's), so the GC chart draws the goal, the pauses and the timeline's live bytes."""
+    d = os.path.join(HERE, "fixtures", "run2")
+    cell = os.path.join(d, "cells", "0000_go-runtime_burst-gc_t1_r0")
+    os.makedirs(cell, exist_ok=True)
+    row = {"schema": 1, "cell_id": "0000_go-runtime_burst-gc_t1_r0", "alloc": "go-runtime",
+           "workload": "burst-gc", "threads": 1, "params": {"mode": "gc"}, "rep": 0,
+           "status": "ok", "wall_s": 0.5, "ns_per_op": 120.5, "ops": 4000000,
+           "ops_per_s": 8e6, "peak_rss_bytes": 50 << 20,
+           "gc": {"cycles": 3, "pause_p50_ns": 30000, "pause_p99_ns": 70000,
+                  "pause_max_ns": 70000, "pause_total_ns": 120000, "cpu_fraction": 0.01}}
+    with open(os.path.join(d, "runs.jsonl"), "w") as f:
+        f.write(json.dumps(row, sort_keys=True) + "\n")
+    ev = ["t_s,kind,name,rss_bytes,cycle,pause_ns,heap_before,heap_after,heap_marked,heap_goal,"
+          "mem_limit,forced"]
+    for c in range(1, 4):
+        ev.append("%.6f,gc_end,cycle,,%d,%d,-1,-1,-1,%d,-1,0" % (0.1 * c, c, 20000 * c, (8 << 20) * c))
+    with open(os.path.join(cell, "events.csv"), "w") as f:
+        f.write("\n".join(ev) + "\n")
+    with open(os.path.join(cell, "timeline.csv"), "w") as f:
+        f.write("t_s,rss_bytes,live_bytes\n")
+        for i in range(10):
+            f.write("%.6f,%d,%d\n" % (0.04 * i, (20 + i) << 20, (4 + i) << 20))
+
+
 if __name__ == "__main__":
+    run2()
     sys.exit(main())

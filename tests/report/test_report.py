@@ -141,5 +141,20 @@ p = subprocess.run([AB, "report", bad], capture_output=True, text=True)
 check(p.returncode == 2 and "runs.jsonl:2: expected object" in p.stderr,
       "corrupt runs.jsonl -> exit 2 naming file and line")
 
+# a GC backend that cannot tell its heap size (fixtures/run2): goal, pauses and live bytes
+run2 = os.path.join(WORK, "run2")
+shutil.copytree(os.path.join(os.path.dirname(FIX), "run2"), run2)
+p = subprocess.run([AB, "report", run2], capture_output=True, text=True)
+check(p.returncode == 0, "report on run2 exits 0 (%s)" % p.stderr.strip())
+gc2 = os.path.join(run2, "plots", "gc_burst-gc_go-runtime.svg")
+texts = svg_texts(gc2) if os.path.isfile(gc2) else []
+for s_ in ("heap goal", "GC pause", "live bytes (timeline)"):
+    check(s_ in texts, "run2 GC chart names series %r" % s_)
+check("heap" not in texts and "memory limit" not in texts,
+      "run2 GC chart draws no series the events lack")
+md2 = open(os.path.join(run2, "report.md")).read()
+check("## Garbage collection" in md2 and "| burst-gc | 1 | go-runtime | 3 |" in md2,
+      "GC table from the rows' gc object")
+
 print("%d failures" % len(failures))
 sys.exit(1 if failures else 0)
