@@ -147,6 +147,12 @@ void *_ga_mcache_alloc_slow(ga_mcache *c, unsigned ci)
         e->span = &_ga_span_empty;
     }
     s = _ga_mcentral_cache_span(c, ci);
+    if (GA_UNLIKELY(e->span != &_ga_span_empty)) {
+        /* A malloc nested in the growth (the scavenger starting its thread) installed a span
+         * of this class meanwhile: give that one back rather than lose track of it. */
+        _ga_mcentral_uncache_span(e->span);
+        e->span = &_ga_span_empty;
+    }
     if (!s) return NULL;
     e->span = s;
     int idx = _ga_span_next_free(s);
