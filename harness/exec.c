@@ -189,7 +189,8 @@ static int check_bindings(const char *dir, const char *want, char *why, size_t w
 }
 
 /* Runs the command once under the preload with LD_DEBUG=bindings into a fresh folder. */
-static int preload_check(const char *workdir, const char *lib, char **cmd, char *why, size_t whylen)
+static int preload_check(const char *workdir, const char *lib, char **cmd, double timeout,
+                         char *why, size_t whylen)
 {
     char dir[PATH_MAX], out[PATH_MAX + 32], dbg[PATH_MAX + 16];
     snprintf(dir, sizeof dir, "%.3500s/lddebug", workdir);
@@ -203,12 +204,13 @@ static int preload_check(const char *workdir, const char *lib, char **cmd, char 
     setenv("LD_DEBUG_OUTPUT", dbg, 1);
     if (lib) setenv("LD_PRELOAD", lib, 1);
     hn_proc_result r;
-    int rc = hn_spawn(cmd, out, 0, NULL, &r);
+    int rc = hn_spawn(cmd, out, timeout, NULL, &r);
     unsetenv("LD_DEBUG");
     unsetenv("LD_DEBUG_OUTPUT");
     unsetenv("LD_PRELOAD");
     if (rc != 0 || r.end != HN_PROC_EXITED) {
-        snprintf(why, whylen, "the command did not run to completion under the preload");
+        snprintf(why, whylen, "the command did not run to completion under the preload%s",
+                 r.end == HN_PROC_TIMEOUT ? " (timed out)" : "");
         return -1;
     }
     return check_bindings(dir, lib ? lib : "libc.so.6", why, whylen);
@@ -565,7 +567,7 @@ static int one_backend(const exec_opts *o, const char *dir, const char *workload
         hn_error("exec", "cannot create %s: %s", cdir, strerror(errno));
         return HN_EXIT_USAGE;
     }
-    int ok = preload_check(cdir, b->soname ? lib : NULL, o->cmd, why, sizeof why) == 0;
+    int ok = preload_check(cdir, b->soname ? lib : NULL, o->cmd, o->timeout, why, sizeof why) == 0;
     char lddir[PATH_MAX + 16], note[PATH_MAX + 64];
     snprintf(lddir, sizeof lddir, "%s/lddebug", cdir);
     remove_tree(lddir); /* the LD_DEBUG logs are large; the verdict is kept instead */
