@@ -94,14 +94,16 @@ extern const uint8_t _ga_class_to_npages[GA_NUM_SIZE_CLASSES];
 extern const uint16_t _ga_class_to_nobjs[GA_NUM_SIZE_CLASSES];
 extern const uint32_t _ga_class_to_divmagic[GA_NUM_SIZE_CLASSES];
 extern const uint8_t _ga_size_to_class8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
-extern const uint8_t _ga_size_to_class128[(GA_MAX_SMALL_SIZE - GA_SMALL_SIZE_MAX) / GA_LARGE_SIZE_DIV + 1];
+extern const uint8_t
+    _ga_size_to_class128[(GA_MAX_SMALL_SIZE - GA_SMALL_SIZE_MAX) / GA_LARGE_SIZE_DIV + 1];
 
 /* Smallest class whose size >= size, for 1 <= size <= GA_MAX_SMALL_SIZE. */
 static inline unsigned _ga_size_to_class(size_t size)
 {
     if (size <= GA_SMALL_SIZE_MAX - 8)
         return _ga_size_to_class8[(size + GA_SMALL_SIZE_DIV - 1) / GA_SMALL_SIZE_DIV];
-    return _ga_size_to_class128[(size - GA_SMALL_SIZE_MAX + GA_LARGE_SIZE_DIV - 1) / GA_LARGE_SIZE_DIV];
+    return _ga_size_to_class128[(size - GA_SMALL_SIZE_MAX + GA_LARGE_SIZE_DIV - 1) /
+                                GA_LARGE_SIZE_DIV];
 }
 
 /* Slot index of byte offset `off` in a span of class c: (off * divmagic) >> 32 == off / size. */
@@ -115,7 +117,7 @@ size_t _ga_class_span_bytes(unsigned c); /* npages * 8 KiB */
 size_t _ga_class_tail_waste(unsigned c); /* span bytes - objects * size */
 double _ga_class_max_waste(unsigned c);  /* spec 1.2 "max waste", as a fraction of the span */
 
-/* ---- options.c: every knob in one table (env GOGC, GOMEMLIMIT, GOALLOC_DEBUG, GOALLOC_VERBOSE) ----
+/* ---- options.c: every knob in one table (GOGC, GOMEMLIMIT, GOALLOC_DEBUG, GOALLOC_VERBOSE) ----
  *
  * Read once, lazily, by _ga_options_init() (idempotent, thread-safe, never calls malloc).
  * A malformed value prints one warning and keeps the default.
@@ -133,7 +135,8 @@ extern ga_options _ga_opt;
 void _ga_options_init(void);
 /* Parsers shared with the CLI and the fuzzers: 0 on success, -1 on a malformed value. */
 int _ga_parse_gogc(const char *s, int64_t *out);
-int _ga_parse_memlimit(const char *s, int64_t *out); /* Go's syntax: off, bytes, B/KiB/MiB/GiB/TiB */
+/* GOMEMLIMIT in Go's syntax: off, bytes, B/KiB/MiB/GiB/TiB. */
+int _ga_parse_memlimit(const char *s, int64_t *out);
 int _ga_parse_debug(const char *s, ga_options *o);
 /* As _ga_parse_debug; on -1 also points bad, badlen at the first malformed item. */
 int _ga_parse_debug_item(const char *s, ga_options *o, const char **bad, size_t *badlen);
