@@ -76,8 +76,14 @@ static int find_library(const struct backend *b, char *buf, size_t len)
 {
     char cand[PATH_MAX];
     if (strcmp(b->name, "goalloc") == 0) {
-        snprintf(cand, sizeof cand, "%s/../lib/%s", hn_bindir(), b->soname);
-        return realpath(cand, buf) && len >= PATH_MAX ? 0 : -1;
+        /* the build tree and most installs: bin/../lib; Debian-style /usr installs put
+         * libraries under lib/<multiarch> */
+        static const char *const rel[] = {"../lib", ("../lib/" MULTIARCH), "../lib64"};
+        for (size_t i = 0; i < sizeof rel / sizeof *rel; i++) {
+            snprintf(cand, sizeof cand, "%s/%s/%s", hn_bindir(), rel[i], b->soname);
+            if (len >= PATH_MAX && realpath(cand, buf)) return 0;
+        }
+        return -1;
     }
     for (size_t i = 0; i < sizeof lib_dirs / sizeof *lib_dirs; i++) {
         snprintf(cand, sizeof cand, "%s/%s", lib_dirs[i], b->soname);
