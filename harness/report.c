@@ -141,6 +141,51 @@ static const hn_row *representative(const rep *R, const char *workload, const ch
     return best;
 }
 
+/* 1 when the "k=v" item is not in every parameter set of the workload's cells. */
+static int param_varies(const rep *R, const char *workload, const char *kv, size_t kvlen)
+{
+    for (size_t i = 0; i < R->nkeys; i++) {
+        if (strcmp(R->keys[i].workload, workload) != 0) continue;
+        const char *p = R->keys[i].params;
+        int found = 0;
+        while (*p && !found) {
+            size_t l = strcspn(p, ";");
+            found = l == kvlen && strncmp(p, kv, l) == 0;
+            p += l + (p[l] == ';');
+        }
+        if (!found) return 1;
+    }
+    return 0;
+}
+
+/* Chart label of a cell key: the workload, threads, and only the parameters that differ
+ * between the workload's cells (the summary table lists them all). */
+static void key_label(const rep *R, char *buf, size_t len, const rkey *k)
+{
+    size_t o = (size_t)snprintf(buf, len, "%s", k->workload);
+    if (k->threads > 0 && o < len) o += (size_t)snprintf(buf + o, len - o, " t=%ld", k->threads);
+    for (const char *p = k->params; *p && o < len;) {
+        size_t l = strcspn(p, ";");
+        if (param_varies(R, k->workload, p, l))
+            o += (size_t)snprintf(buf + o, len - o, " %.*s", (int)l, p);
+        p += l + (p[l] == ';');
+    }
+}
+
+/* The workload as the timeline, latency and throughput charts show it: its name and the
+ * parameters of its first parameter set that differ from its other sets (if any). */
+static void workload_label(const rep *R, const char *workload, char *buf, size_t len)
+{
+    for (size_t i = 0; i < R->nkeys; i++)
+        if (strcmp(R->keys[i].workload, workload) == 0) {
+            rkey k = R->keys[i];
+            k.threads = 0;
+            key_label(R, buf, len, &k);
+            return;
+        }
+    snprintf(buf, len, "%s", workload);
+}
+
 /* ---- Writing charts ---- */
 
 static void sanitize(char *dst, size_t len, const char *src)
@@ -307,9 +352,11 @@ static void chart_frag(rep *R, const char *workload)
     }
     if (!dat) return;
     fclose(dat);
+    char wl[300];
+    workload_label(R, workload, wl, sizeof wl);
     snprintf(c.title, sizeof c.title,
-             "Fragmentation: %s - resident and live memory (rep %ld, %ld thread%s)", workload, rp,
-             thr, thr == 1 ? "" : "s");
+             "Fragmentation: %s - resident and live memory (rep %ld, %ld thread%s)", wl, rp, thr,
+             thr == 1 ? "" : "s");
     FILE *f = gp_begin(R, &c);
     if (!f) return;
     fputs("set xlabel 'time (s)'\nset ylabel 'MiB'\nset yrange [0:*]\nplot ", f);
@@ -367,8 +414,10 @@ static void chart_latency(rep *R, const char *workload, const char *op)
     }
     if (!dat) return;
     fclose(dat);
-    snprintf(c.title, sizeof c.title, "Latency: %s, %s (percentile distribution, %ld thread%s)",
-             workload, op, thr, thr == 1 ? "" : "s");
+    char wl[300];
+    workload_label(R, workload, wl, sizeof wl);
+    snprintf(c.title, sizeof c.title, "Latency: %s, %s (percentile distribution, %ld thread%s)", wl,
+             op, thr, thr == 1 ? "" : "s");
     FILE *f = gp_begin(R, &c);
     if (!f) return;
     fputs("set logscale x\nset logscale y\nset xrange [1:100000]\n"
@@ -454,8 +503,9 @@ static void chart_throughput(rep *R, const char *workload)
     }
     if (!dat) return;
     fclose(dat);
-    snprintf(c.title, sizeof c.title, "Throughput vs threads: %s (median, min..max bars)",
-             workload);
+    char wl[300];
+    workload_label(R, workload, wl, sizeof wl);
+    snprintf(c.title, sizeof c.title, "Throughput vs threads: %s (median, min..max bars)", wl);
     FILE *f = gp_begin(R, &c);
     if (!f) return;
     fprintf(f,
@@ -473,37 +523,6 @@ static void chart_throughput(rep *R, const char *workload)
 }
 
 /* ---- Relative time against the baseline, and box plots over repetitions ---- */
-
-/* 1 when the "k=v" item is not in every parameter set of the workload's cells. */
-static int param_varies(const rep *R, const char *workload, const char *kv, size_t kvlen)
-{
-    for (size_t i = 0; i < R->nkeys; i++) {
-        if (strcmp(R->keys[i].workload, workload) != 0) continue;
-        const char *p = R->keys[i].params;
-        int found = 0;
-        while (*p && !found) {
-            size_t l = strcspn(p, ";");
-            found = l == kvlen && strncmp(p, kv, l) == 0;
-            p += l + (p[l] == ';');
-        }
-        if (!found) return 1;
-    }
-    return 0;
-}
-
-/* Chart label of a cell key: the workload, threads, and only the parameters that differ
- * between the workload's cells (the summary table lists them all). */
-static void key_label(const rep *R, char *buf, size_t len, const rkey *k)
-{
-    size_t o = (size_t)snprintf(buf, len, "%s", k->workload);
-    if (k->threads > 0 && o < len) o += (size_t)snprintf(buf + o, len - o, " t=%ld", k->threads);
-    for (const char *p = k->params; *p && o < len;) {
-        size_t l = strcspn(p, ";");
-        if (param_varies(R, k->workload, p, l))
-            o += (size_t)snprintf(buf + o, len - o, " %.*s", (int)l, p);
-        p += l + (p[l] == ';');
-    }
-}
 
 /* Bars of each allocator's median relative to the baseline's, min..max error bars, log axis.
  * Long: the .dat table (one row per cell key, three columns per allocator), the axis
