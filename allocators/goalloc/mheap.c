@@ -52,23 +52,28 @@ static bool commit_to_pages(uintptr_t base, size_t size)
 }
 
 /* Adds at least npages (rounded up to whole chunks) of fresh, released memory; *grown gets
- * the bytes added. */
+ * the bytes added. The reserved space [cur_base, cur_end) is extended with arenas at the hint
+ * that continues it; when the kernel puts them elsewhere, what is left of the old space goes
+ * to the page allocator and the new space starts over (a few rounds at most). */
 static bool grow(size_t npages, size_t *grown)
 {
     size_t ask = ((npages + GA_CHUNK_PAGES - 1) / GA_CHUNK_PAGES) * GA_CHUNK_SIZE;
     if (ask / GA_PAGE_SIZE < npages) return false; /* overflow */
-    if (cur_end - cur_base < ask) {
-        size_t need =
-            ((ask - (cur_end - cur_base) + GA_ARENA_SIZE - 1) / GA_ARENA_SIZE) * GA_ARENA_SIZE;
-        if (need < ask - (cur_end - cur_base)) return false;
+    for (int round = 0; cur_end - cur_base < ask; round++) {
+        size_t short_by = ask - (cur_end - cur_base);
+        size_t need = ((short_by + GA_ARENA_SIZE - 1) / GA_ARENA_SIZE) * GA_ARENA_SIZE;
+        if (need < short_by || round == 8) return false;
         uintptr_t base = _ga_heaparena_reserve(need);
         if (!base) return false;
         if (base != cur_end) { /* not contiguous: hand over what is left of the old space */
-            if (cur_end > cur_base && !commit_to_pages(cur_base, cur_end - cur_base)) return false;
+            if (cur_end > cur_base) {
+                size_t left = cur_end - cur_base;
+                if (!commit_to_pages(cur_base, left)) return false;
+                *grown += left;
+            }
             cur_base = base;
         }
         cur_end = base + need;
-        if (cur_end - cur_base < ask) return false;
     }
     if (!commit_to_pages(cur_base, ask)) return false;
     cur_base += ask;

@@ -99,11 +99,56 @@ static void test_small_calloc_reuse_zeroed(void **state)
     ga_thread_flush();
 }
 
+/* Arenas that cannot be reserved contiguously: the kernel refuses the hint (something else is
+ * mapped there), goalloc moves to the next hint (+1 TiB) and hands what was left of the old
+ * space to the page allocator first. */
+static void block_at(uintptr_t addr)
+{
+    void *p = mmap((void *)addr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                   -1, 0);
+    assert_ptr_equal(p, (void *)addr);
+}
+
+static void test_discontiguous_arenas(void **state)
+{
+    (void)state;
+    if (UNDER_SANITIZER) skip(); /* the hints fall in sanitizer-owned address space */
+    const uintptr_t hint0 = 0xc000000000, tib = (uintptr_t)1 << 40, mib = (uintptr_t)1 << 20;
+    ga_memstats ms;
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    assert_true(ms.HeapSys == 64 * mib); /* the first test's arena, fully handed over */
+    block_at(hint0 + 64 * mib);
+    char *a = ga_malloc(100 * mib); /* 100 MiB committed of a 128 MiB reservation */
+    assert_non_null(a);
+    assert_true((uintptr_t)a == hint0 + tib);
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    assert_true(ms.HeapSys == 164 * mib);
+    block_at(hint0 + tib + 128 * mib);
+    char *b = ga_malloc(200 * mib); /* the 28 MiB left over go to the page allocator first */
+    assert_non_null(b);
+    assert_true((uintptr_t)b == hint0 + 2 * tib);
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    assert_true(ms.HeapSys == 392 * mib);
+    assert_true(ms.HeapInuse >= 300 * mib);
+    assert_true(ms.HeapIdle >= 92 * mib);
+    assert_true(_ga_mheap_is_valid());
+    char *c = ga_malloc(27 * mib); /* the heap keeps serving from the older spaces */
+    assert_non_null(c);
+    assert_true(ga_owns(c) && ga_owns(a + 100 * mib - 1) && ga_owns(b + 200 * mib - 1));
+    ga_free(a);
+    ga_free(b);
+    ga_free(c);
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    assert_true(ms.HeapSys == ms.HeapInuse + ms.HeapIdle);
+    assert_true(_ga_mheap_is_valid());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_calloc_fresh_untouched),
         cmocka_unit_test(test_small_calloc_reuse_zeroed),
+        cmocka_unit_test(test_discontiguous_arenas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
