@@ -20,8 +20,9 @@ int main(void)
     }
     int rc = a->check_process_malloc(err, sizeof err);
     if (rc == 0) {
-        fprintf(stderr, "check_wrong[%s]: check_process_malloc() accepted a process malloc that "
-                        "is not the backend's\n",
+        fprintf(stderr,
+                "check_wrong[%s]: check_process_malloc() accepted a process malloc that "
+                "is not the backend's\n",
                 a->name);
         return 1;
     }
