@@ -384,7 +384,8 @@ void *ga_realloc(void *p, size_t size)
 
 /* Small alignments come from class alignment facts: a slot starts at span base (8 KiB
  * aligned) + i * size, so the smallest class >= size whose size is a multiple of the alignment
- * gives it (the power-of-two classes 16..8192 always exist). Larger ones come from a large span
+ * gives it up to 8 KiB (the power-of-two classes 16..8192 always exist; a span base is only
+ * page aligned, so no class promises more). Larger ones come from a large span
  * whose page run is over-allocated and trimmed to the alignment (mheap.c). */
 static void *aligned_impl(size_t align, size_t size)
 {
@@ -397,7 +398,7 @@ static void *aligned_impl(size_t align, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (size <= GA_LARGE_CUTOFF) {
+    if (size <= GA_LARGE_CUTOFF && align <= GA_PAGE_SIZE) { /* slots are only page aligned */
         for (unsigned cls = class_of(size); cls < GA_NUM_SIZE_CLASSES; cls++)
             if (_ga_class_to_size[cls] % align == 0 && _ga_class_to_size[cls] <= GA_LARGE_CUTOFF)
                 return small_alloc(c, cls << 1 | 1);

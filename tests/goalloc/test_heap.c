@@ -357,6 +357,21 @@ static void test_every_alignment(void **state)
             ga_free(p);
         }
     }
+    /* Alignments above a page: slots of the 16 KiB class are only page aligned, so blocks
+     * interleaved with one-page objects must still come out aligned. */
+    for (size_t a = 16384; a <= ((size_t)1 << 20); a <<= 1) {
+        void *x[4], *y[4];
+        ga_thread_flush(); /* fresh spans, not blocks parked on the local lists */
+        for (int k = 0; k < 4; k++) {
+            x[k] = ga_aligned_alloc(a, 100);
+            y[k] = ga_malloc(8192);
+            assert_int_equal((uintptr_t)x[k] % a, 0);
+        }
+        for (int k = 0; k < 4; k++) {
+            ga_free(x[k]);
+            ga_free(y[k]);
+        }
+    }
     void *q = NULL;
     assert_int_equal(ga_posix_memalign(&q, 24, 10), EINVAL);
     assert_int_equal(ga_posix_memalign(&q, 4, 10), EINVAL);
