@@ -593,4 +593,51 @@ void _ga_stats_absorb(ga_mcache *c);
 void _ga_stats_lock(void);
 void _ga_stats_unlock(bool reinit);
 
+/* ---- gc.c / gcmark.c / gcsweep.c: the garbage collector (see gc.c for the overview) ---- */
+
+#define GA_GC_CI GA_NUM_CENTRALS /* ci of every collected span: no mcache or mcentral index */
+
+/* A collected span's gcmarkbits points at its GC metadata (gcsweep.c): (nelems + 63) / 64 mark
+ * words, then, for scan spans, one pointer bit per 8-byte word of the span (1 = scan it). */
+static inline uint64_t *_ga_gc_ptrbits(const ga_span *s)
+{
+    return s->gcmarkbits + (s->nelems + 63u) / 64u;
+}
+
+/* gc.c */
+void _ga_gc_free(ga_span *s, void *p);     /* ga_free of a collected object (malloc.c) */
+void _ga_gc_add_memstats(ga_memstats *ms); /* collected objects and the GC fields (stats.c) */
+
+/* gcmark.c: marks everything reachable from the roots; the world is stopped. Returns false
+ * when work-buffer memory ran out (the caller then keeps every allocated object). */
+typedef struct ga_gc_root {
+    uintptr_t lo, hi;
+} ga_gc_root;
+bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots);
+void _ga_gc_mark_fork_child(void);
+
+/* gcsweep.c: the collected spans (partial/full per span class, large), their metadata and
+ * the sweep. Counts of one sweep: */
+typedef struct ga_gc_sweep_stats {
+    uint64_t marked_bytes, freed_bytes, spans_freed;
+    uint64_t small_free[GA_NUM_SIZE_CLASSES]; /* objects */
+    uint64_t large_free, large_free_count;    /* bytes, objects */
+} ga_gc_sweep_stats;
+/* A fresh span of spc (0/1: large) with zeroed GC metadata, not on any list; NULL when out of
+ * memory. Called by a mutator without locks held. */
+ga_span *_ga_gc_span_new(size_t npages, unsigned spc);
+/* Files a span a mutator stops using (partial or full; large: the large list). */
+void _ga_gc_central_put(ga_span *s);
+/* A partial span of spc with its cursor reset, taken off the lists; NULL when none. */
+ga_span *_ga_gc_central_get(unsigned spc);
+/* Explicit free of a large collected object: its pages go back now. */
+void _ga_gc_large_free(ga_span *s);
+/* World stopped, mark done: mark bits become alloc bits, empty spans return their pages. */
+void _ga_gc_sweep_all(ga_gc_sweep_stats *out);
+/* World stopped: marks every allocated slot (the fallback when marking cannot finish). */
+void _ga_gc_mark_everything(void);
+size_t _ga_gc_span_count(void); /* collected spans in use (tests) */
+bool _ga_gc_spans_valid(void);  /* every collected span valid and filed right (debug 3) */
+void _ga_gc_sweep_fork_child(void);
+
 #endif /* GA_INTERNAL_H */

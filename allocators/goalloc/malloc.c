@@ -252,6 +252,10 @@ static GA_COLD void bad_call(const char *fn, const char *what, const void *p, co
 static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
 {
     uintptr_t a = (uintptr_t)p;
+    if (s->ci == GA_GC_CI) { /* a collected object (gc.c) */
+        _ga_gc_free(s, p);
+        return;
+    }
     if (s->ci == GA_TINY_CENTRAL) {
         _ga_mcache_tiny_free(c, s, a);
         return;
@@ -292,7 +296,9 @@ void ga_free(void *p)
     }
     ga_mcache *c = get_mcache();
     if (GA_UNLIKELY(!c)) { /* no cache (out of metadata): free through the central lists */
-        if (s->ci >= 2) {
+        if (s->ci == GA_GC_CI) {
+            _ga_gc_free(s, p);
+        } else if (s->ci >= 2) {
             *(void **)p = NULL;
             GA_POISON(p, s->elemsize);
             _ga_mcentral_free_list(NULL, s->ci, p);
@@ -302,7 +308,7 @@ void ga_free(void *p)
         return;
     }
     unsigned ci = s->ci;
-    if (GA_LIKELY(ci >= 2 && ci != GA_TINY_CENTRAL)) {
+    if (GA_LIKELY(ci >= 2 && ci < GA_TINY_CENTRAL)) { /* not tiny, not collected */
         if (GOALLOC_DEBUG >= 1) check_small_free(c, s, p);
         ga_mcache_class *e = &c->cls[ci];
         *(void **)p = e->free;

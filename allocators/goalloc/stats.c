@@ -158,6 +158,7 @@ int ga_read_memstats(ga_memstats *ms)
     ms->HeapAlloc = ms->TotalAlloc > freed ? ms->TotalAlloc - freed : 0;
     ms->TinyAllocs = t.tiny_allocs;
     ms->TinyFrees = t.tiny_frees;
+    _ga_gc_add_memstats(ms); /* collected objects and the GC fields (gc.c) */
 
     ms->Alloc = ms->HeapAlloc;
     ms->HeapObjects = ms->Mallocs > ms->Frees ? ms->Mallocs - ms->Frees : 0;

@@ -1,0 +1,903 @@
+/* gc.c - goalloc's garbage collector: collected allocation, mutators and safepoints, roots,
+ * the cycle, triggers, events, gctrace and GC statistics. The overview of the collector;
+ * malloc.c has the allocator's. Public API: include/goalloc_gc.h (its contract first).
+ *
+ * Two modes, one heap. Collected objects (ga_gc_alloc, ga_gc_alloc_typed) live in spans of
+ * their own: same size classes and pages as manual blocks, but span class = class << 1 |
+ * noscan with both halves in use, and ci = GA_GC_CI, so no mcache or mcentral ever holds
+ * them and the sweeper never meets a manual block. Each mutator thread has a gcache (below):
+ * one current span per span class, Go's freegc-style reuse list per class, a tiny block
+ * (noscan objects under 16 B share 16-byte blocks, spec 2). Exhausted spans go to the
+ * collected span lists (gcsweep.c, one mutex); refills take a partial span from there or a
+ * fresh one from the mheap (through the thread's page cache). Large objects (> 32760 B) get
+ * a span each. Scan spans carry one pointer bit per word, written at allocation: all ones for
+ * untyped objects (scanned conservatively), the type's mask for typed ones (precise);
+ * noscan spans carry none. Space: 128 B of mark bits per span, plus span bytes / 64 of
+ * pointer bits per scan span (1.6%), off-heap and counted in GCSys.
+ *
+ * Mutators and the world stop. A thread becomes a mutator at its first collected
+ * allocation or ga_store_ptr and stays one until it exits or detaches. A collection takes the
+ * cycle lock, sets the stop flag and waits (world lock + condition variable) until every
+ * other mutator is parked, blocking or detached. A mutator polls the flag with one relaxed
+ * load at each ga_gc_alloc* and ga_store_ptr (the safepoints) and parks on a condition
+ * variable. Every change of a mutator's `running` flag happens under the world lock, and so
+ * does the collector's reading of it, which makes the hand-over ordered without membarrier or
+ * fences (a departure from the asymmetric-Dekker plan: nothing here needs the unlocked
+ * ordering it buys; the fast path keeps only the relaxed poll). A mutator that must wait for
+ * the cycle lock (to collect itself) or blocks outside goalloc (ga_gc_blocking_enter) first
+ * marks itself not running. Threads that never use the GC API are never stopped.
+ *
+ * The cycle (STW from start to end; Go marks concurrently): stop the world; flush every
+ * mutator's gcache (its spans go back to the lists with their cursor materialised, reuse
+ * lists and tiny blocks are dropped, counters merged); mark from the root ranges (gcmark.c:
+ * work stack off the heap, interior pointers, pointers outside collected spans ignored);
+ * sweep every collected span at once (gcsweep.c: mark bits become alloc bits, empty spans go
+ * back to the heap, freed slots set needzero); commit the pacer; restart the world. Go sweeps
+ * lazily and in a background goroutine so the pause does not grow with the heap: goalloc does
+ * not yet (the pause includes the sweep, about a microsecond per span); the sweepgen fields
+ * stay unused.
+ *
+ * Triggers (spec 8, gcpacer.c): heap_live counts collected bytes as Go's heapLive does (every
+ * free slot of a span is counted when a mutator caches it, large objects whole, reset to the
+ * marked bytes by each cycle). On every span refill and large allocation a mutator compares
+ * heap_live with the trigger, the options with the pacer's (ga_set_gc_percent and
+ * ga_set_memory_limit take effect at the next refill) and the time with the periodic period
+ * (2 minutes after the last cycle, as Go's sysmon; checked at refills, so an idle program does
+ * not collect). A paced cycle is skipped while the CPU limiter is engaged (the limiter is fed
+ * each pause x CPUs as GC time), so a limit below the live heap slows the program without
+ * hanging it. ga_gc() always collects (forced).
+ *
+ * Accounting: each gcache counts its allocations per class (no atomics), merged into the
+ * totals when the world stops and at detach; sweeps count the frees. After a cycle the merged
+ * HeapAlloc of collected objects equals the class-rounded bytes of the marked objects.
+ * Explicit free of a small collected object changes no counter (the object lives on in the
+ * reuse list, as in Go's freegc); a large one is freed and counted at once.
+ *
+ * Files: gc.c (this), gcmark.c marking, gcsweep.c collected spans and sweeping, gcpacer.c
+ * goal, trigger and limiter.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ga_internal.h"
+#include "goalloc_gc.h"
+
+#define LARGE_CUTOFF (GA_MAX_SMALL_SIZE - 8)
+#define MAX_REQUEST ((size_t)1 << (GA_ADDR_BITS - 1))
+#define DEFAULT_PERIOD_NS (120ull * 1000000000ull)
+
+/* A mutator's cache. Only its thread touches it while running; the collector touches it
+ * while the thread is parked, blocking or detaching (world lock order). Invariant: every
+ * alloc[spc] is &_ga_span_empty or a collected span of class spc that is on no list. */
+typedef struct gcache {
+    ga_span *alloc[GA_NUM_SPAN_CLASSES];
+    void *reuse[GA_NUM_SPAN_CLASSES]; /* explicitly freed objects, linked via their first word */
+    uintptr_t tiny;                   /* current 16-byte tiny block, 0 when none */
+    size_t tinyoffset;
+    uint64_t nmalloc[GA_NUM_SIZE_CLASSES];
+    uint64_t large_alloc, large_alloc_count, large_free, large_free_count, tiny_allocs;
+    int running; /* world lock: 1 unless parked, blocking or detached */
+    struct gcache *next, *prev;
+} gcache;
+
+/* Totals of collected objects (gstats_lock). */
+typedef struct totals {
+    uint64_t small_alloc[GA_NUM_SIZE_CLASSES], small_free[GA_NUM_SIZE_CLASSES];
+    uint64_t large_alloc, large_alloc_count, large_free, large_free_count, tiny_allocs;
+} totals;
+
+static __thread gcache *tls_g __attribute__((tls_model("initial-exec")));
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static pthread_key_t detach_key;
+static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t parked_cond = PTHREAD_COND_INITIALIZER; /* a mutator stopped running */
+static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER; /* the world restarted */
+static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t gstats_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic int stop_flag;
+static gcache *mutators; /* world lock */
+static unsigned nmutators;
+static ga_fixalloc gcache_fa; /* world lock */
+
+static ga_gc_root *roots; /* roots_lock */
+static size_t nroots, roots_cap;
+static uint64_t roots_bytes;
+
+static ga_pacer pacer; /* cycle lock */
+static _Atomic uint64_t heap_live, trigger_at, limiter_until_ns, last_gc_mono;
+static _Atomic uint64_t period_ns = DEFAULT_PERIOD_NS;
+static _Atomic uint64_t numgc_atomic;
+static uint64_t start_mono;
+static unsigned nprocs = 1;
+
+static totals tot;     /* gstats_lock */
+static ga_gc_stats st; /* gstats_lock */
+
+static ga_gc_event_fn hook_fn; /* hook_lock */
+static void *hook_ctx;
+
+static void collect(gcache *self, bool forced);
+static void detach(gcache *g);
+
+/* ---- Clocks ---- */
+
+static uint64_t clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* ---- Initialisation and fork ---- */
+
+static void key_destructor(void *arg)
+{
+    if (arg) detach(arg);
+}
+
+static void fork_child(void)
+{
+    pthread_mutex_init(&world_lock, NULL);
+    pthread_cond_init(&parked_cond, NULL);
+    pthread_cond_init(&resume_cond, NULL);
+    pthread_mutex_init(&cycle_lock, NULL);
+    pthread_mutex_init(&gstats_lock, NULL);
+    pthread_mutex_init(&roots_lock, NULL);
+    pthread_mutex_init(&hook_lock, NULL);
+    _ga_gc_sweep_fork_child();
+    _ga_gc_mark_fork_child();
+    atomic_store(&stop_flag, 0);
+    /* Only this thread survives: the other mutators' spans go back to the lists. */
+    for (gcache *g = mutators, *next; g; g = next) {
+        next = g->next;
+        if (g != tls_g) detach(g);
+    }
+}
+
+static void init(void)
+{
+    _ga_mheap_init();
+    _ga_fixalloc_init(&gcache_fa, sizeof(gcache));
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    nprocs = n > 0 ? (unsigned)n : 1;
+    start_mono = mono_ns();
+    atomic_store(&last_gc_mono, start_mono);
+    _ga_pacer_init(&pacer, _ga_options_gogc(), _ga_options_memory_limit());
+    atomic_store(&trigger_at, pacer.trigger);
+    pthread_mutex_lock(&gstats_lock);
+    st.NextGC = pacer.heap_goal;
+    pthread_mutex_unlock(&gstats_lock);
+    pthread_key_create(&detach_key, key_destructor);
+    pthread_atfork(NULL, NULL, fork_child);
+}
+
+static void gc_init(void)
+{
+    pthread_once(&init_once, init);
+}
+
+/* ---- Mutators: attach, detach, park, blocking ---- */
+
+static void set_running(gcache *g, int running) /* world lock held */
+{
+    if (running) {
+        while (atomic_load_explicit(&stop_flag, memory_order_relaxed))
+            pthread_cond_wait(&resume_cond, &world_lock);
+    } else {
+        pthread_cond_broadcast(&parked_cond);
+    }
+    g->running = running;
+}
+
+static GA_NOINLINE void park(gcache *g)
+{
+    pthread_mutex_lock(&world_lock);
+    set_running(g, 0);
+    set_running(g, 1);
+    pthread_mutex_unlock(&world_lock);
+}
+
+static GA_NOINLINE gcache *attach(void)
+{
+    gc_init();
+    pthread_mutex_lock(&world_lock);
+    gcache *g = _ga_fixalloc_alloc(&gcache_fa);
+    if (g) {
+        for (unsigned i = 0; i < GA_NUM_SPAN_CLASSES; i++)
+            g->alloc[i] = &_ga_span_empty;
+        set_running(g, 1);
+        g->next = mutators;
+        if (mutators) mutators->prev = g;
+        mutators = g;
+        nmutators++;
+    }
+    pthread_mutex_unlock(&world_lock);
+    if (!g) return NULL;
+    tls_g = g;
+    pthread_setspecific(detach_key, g);
+    return g;
+}
+
+/* Gives back g's spans, drops its reuse lists and tiny block. g is not running (or is the
+ * caller, detaching), so nobody else touches it. */
+static void flush_cache(gcache *g)
+{
+    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        ga_span *s = g->alloc[spc];
+        if (s != &_ga_span_empty) {
+            uint64_t unused = (uint64_t)(s->nelems - s->nalloc) * s->elemsize;
+            uint64_t live = atomic_load_explicit(&heap_live, memory_order_relaxed);
+            atomic_fetch_sub(&heap_live, unused < live ? unused : live);
+            _ga_gc_central_put(s);
+            g->alloc[spc] = &_ga_span_empty;
+        }
+        for (void *p = g->reuse[spc]; p;) { /* they stay allocated until a sweep finds them */
+            void *next = _ga_link_get(p);
+            GA_UNPOISON(p, _ga_class_to_size[spc >> 1]);
+            p = next;
+        }
+        g->reuse[spc] = NULL;
+    }
+    g->tiny = 0;
+    g->tinyoffset = 0;
+}
+
+static void merge_counters(gcache *g) /* gstats_lock held */
+{
+    for (unsigned c = 0; c < GA_NUM_SIZE_CLASSES; c++) {
+        tot.small_alloc[c] += g->nmalloc[c];
+        g->nmalloc[c] = 0;
+    }
+    tot.large_alloc += g->large_alloc;
+    tot.large_alloc_count += g->large_alloc_count;
+    tot.large_free += g->large_free;
+    tot.large_free_count += g->large_free_count;
+    tot.tiny_allocs += g->tiny_allocs;
+    g->large_alloc = g->large_alloc_count = g->large_free = g->large_free_count = 0;
+    g->tiny_allocs = 0;
+}
+
+static void detach(gcache *g)
+{
+    pthread_mutex_lock(&world_lock);
+    while (atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+        set_running(g, 0); /* let the cycle run; it may flush g */
+        pthread_cond_wait(&resume_cond, &world_lock);
+    }
+    flush_cache(g);
+    pthread_mutex_lock(&gstats_lock);
+    merge_counters(g);
+    pthread_mutex_unlock(&gstats_lock);
+    if (g->prev)
+        g->prev->next = g->next;
+    else
+        mutators = g->next;
+    if (g->next) g->next->prev = g->prev;
+    nmutators--;
+    _ga_fixalloc_free(&gcache_fa, g);
+    pthread_mutex_unlock(&world_lock);
+    if (tls_g == g) tls_g = NULL;
+}
+
+void ga_gc_thread_detach(void)
+{
+    gcache *g = tls_g;
+    if (!g) return;
+    pthread_setspecific(detach_key, NULL);
+    detach(g);
+}
+
+void ga_gc_blocking_enter(void)
+{
+    gcache *g = tls_g;
+    if (!g) return;
+    pthread_mutex_lock(&world_lock);
+    set_running(g, 0);
+    pthread_mutex_unlock(&world_lock);
+}
+
+void ga_gc_blocking_exit(void)
+{
+    gcache *g = tls_g;
+    if (!g) return;
+    pthread_mutex_lock(&world_lock);
+    set_running(g, 1);
+    pthread_mutex_unlock(&world_lock);
+}
+
+static inline gcache *mutator(void)
+{
+    gcache *g = tls_g;
+    if (GA_UNLIKELY(!g)) g = attach();
+    if (GA_LIKELY(g) && GA_UNLIKELY(atomic_load_explicit(&stop_flag, memory_order_relaxed)))
+        park(g); /* the safepoint */
+    return g;
+}
+
+/* The store comes first: the value (often the object just allocated, held only in a local)
+ * must be rooted before this thread can park at the safepoint. */
+void ga_store_ptr(void **slot, void *value)
+{
+    *slot = value;
+    mutator();
+}
+
+/* ---- Pointer bits of scan objects ---- */
+
+static void bits_fill(uint64_t *bits, size_t from, size_t n, bool one)
+{
+    while (n) {
+        size_t w = from / 64, lo = from & 63, k = 64 - lo < n ? 64 - lo : n;
+        uint64_t mask = (k == 64 ? ~(uint64_t)0 : (((uint64_t)1 << k) - 1)) << lo;
+        bits[w] = one ? bits[w] | mask : bits[w] & ~mask;
+        from += k;
+        n -= k;
+    }
+}
+
+/* Words of the object at obj (slot of nwords words) that may hold pointers: all (t NULL) or
+ * the type's mask repeated count times. */
+static void set_ptrbits(ga_span *s, uintptr_t obj, size_t nwords, const ga_gc_type *t, size_t count)
+{
+    uint64_t *bits = _ga_gc_ptrbits(s);
+    size_t first = (obj - s->base) / 8;
+    if (!t) {
+        bits_fill(bits, first, nwords, true);
+        return;
+    }
+    bits_fill(bits, first, nwords, false);
+    size_t tw = t->size / 8;
+    for (size_t e = 0; e < count; e++)
+        for (size_t i = 0; i < tw; i++)
+            if ((t->ptrmask[i / 8] >> (i % 8)) & 1) {
+                size_t b = first + e * tw + i;
+                bits[b / 64] |= (uint64_t)1 << (b & 63);
+            }
+}
+
+/* ---- Allocation ---- */
+
+static unsigned class_for(size_t size)
+{
+    unsigned c = _ga_size_to_class(size);
+    if (size >= GA_TINY_SIZE && (_ga_class_to_size[c] & 15) != 0) c++; /* 16-byte alignment */
+    return c;
+}
+
+static void maybe_collect(gcache *g);
+
+/* Slow path: the next slot of the current span, else a partial or fresh span. */
+static GA_NOINLINE void *refill(gcache *g, unsigned spc, ga_span **sp)
+{
+    ga_span *s = g->alloc[spc];
+    if (s != &_ga_span_empty) {
+        int idx = _ga_span_next_free(s);
+        if (idx >= 0) {
+            *sp = s;
+            return (void *)(s->base + (uintptr_t)idx * s->elemsize);
+        }
+        g->alloc[spc] = &_ga_span_empty;
+        _ga_gc_central_put(s);
+    }
+    maybe_collect(g);
+    s = _ga_gc_central_get(spc);
+    if (!s) s = _ga_gc_span_new(_ga_class_to_npages[spc >> 1], spc);
+    if (!s) return NULL;
+    atomic_fetch_add(&heap_live, (uint64_t)(s->nelems - s->nalloc) * s->elemsize);
+    g->alloc[spc] = s;
+    int idx = _ga_span_next_free(s);
+    ga_assert_internal(idx >= 0);
+    *sp = s;
+    return (void *)(s->base + (uintptr_t)idx * s->elemsize);
+}
+
+/* Budget: one pop from the reuse list, or one ctz in the cached span; no locks, no atomics.
+ * *sp = the span (NULL for a reused object), *dirty = the slot may hold old data. */
+static inline void *small_alloc(gcache *g, unsigned spc, ga_span **sp, bool *dirty)
+{
+    void *p = g->reuse[spc];
+    if (p) {
+        GA_UNPOISON(p, _ga_class_to_size[spc >> 1]);
+        g->reuse[spc] = *(void **)p;
+        *sp = NULL;
+        *dirty = true;
+        return p;
+    }
+    ga_span *s = g->alloc[spc];
+    uint64_t cache = s->alloccache;
+    if (GA_LIKELY(cache != 0)) {
+        unsigned bit = (unsigned)__builtin_ctzll(cache);
+        unsigned idx = s->freeindex + bit, next = idx + 1;
+        if (GA_LIKELY(idx < s->nelems && ((next & 63) != 0 || next == s->nelems))) {
+            s->alloccache = (cache >> bit) >> 1;
+            s->freeindex = (uint16_t)next;
+            s->nalloc++;
+            p = (void *)(s->base + idx * s->elemsize);
+        }
+    }
+    if (!p) p = refill(g, spc, &s);
+    if (!p) return NULL;
+    g->nmalloc[spc >> 1]++;
+    *sp = s;
+    *dirty = s->needzero;
+    GA_UNPOISON(p, s->elemsize);
+    return p;
+}
+
+static void *tiny_alloc(gcache *g, size_t size)
+{
+    size_t align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
+    size_t off = (g->tinyoffset + align - 1) & ~(align - 1);
+    g->tiny_allocs++;
+    if (GA_LIKELY(g->tiny != 0 && off + size <= GA_TINY_SIZE)) {
+        g->tinyoffset = off + size;
+        return (void *)(g->tiny + off);
+    }
+    ga_span *s;
+    bool dirty;
+    void *p = small_alloc(g, GA_TINY_SPAN_CLASS, &s, &dirty);
+    if (!p) {
+        g->tiny_allocs--;
+        return NULL;
+    }
+    if (dirty) memset(p, 0, GA_TINY_SIZE);
+    if (g->tiny == 0 || size < g->tinyoffset) { /* the new block has more room left */
+        g->tiny = (uintptr_t)p;
+        g->tinyoffset = size;
+    }
+    return p;
+}
+
+static GA_NOINLINE void *large_alloc(gcache *g, size_t size, bool noscan, const ga_gc_type *t,
+                                     size_t count)
+{
+    if (size > MAX_REQUEST) return NULL;
+    maybe_collect(g);
+    size_t npages = (size + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
+    ga_span *s = _ga_gc_span_new(npages, noscan ? 1 : 0);
+    if (!s) return NULL;
+    int idx = _ga_span_next_free(s);
+    ga_assert_internal(idx == 0);
+    (void)idx;
+    if (s->needzero) memset((void *)s->base, 0, size);
+    if (!noscan) set_ptrbits(s, s->base, (size + 7) / 8, t, count);
+    _ga_gc_central_put(s);
+    atomic_fetch_add(&heap_live, npages * GA_PAGE_SIZE);
+    g->large_alloc += npages * GA_PAGE_SIZE;
+    g->large_alloc_count++;
+    return (void *)s->base;
+}
+
+static void *alloc_impl(size_t size, bool noscan, const ga_gc_type *t, size_t count)
+{
+    gcache *g = mutator();
+    void *p = NULL;
+    if (GA_UNLIKELY(!g)) goto fail;
+    if (GA_UNLIKELY(size > LARGE_CUTOFF)) {
+        p = large_alloc(g, size, noscan, t, count);
+        if (!p) goto fail;
+        return p;
+    }
+    if (size == 0) size = 1;
+    if (noscan && size < GA_TINY_SIZE) {
+        p = tiny_alloc(g, size);
+        if (!p) goto fail;
+        return p;
+    }
+    unsigned cls = class_for(size), spc = cls << 1 | (noscan ? 1u : 0u);
+    ga_span *s;
+    bool dirty;
+    p = small_alloc(g, spc, &s, &dirty);
+    if (GA_UNLIKELY(!p)) goto fail;
+    size_t esz = _ga_class_to_size[cls];
+    if (dirty) memset(p, 0, esz);
+    if (!noscan) set_ptrbits(s ? s : _ga_span_of((uintptr_t)p), (uintptr_t)p, esz / 8, t, count);
+    return p;
+fail:
+    errno = ENOMEM;
+    return NULL;
+}
+
+void *ga_gc_alloc(size_t size, unsigned flags)
+{
+    return alloc_impl(size, (flags & GA_GC_NOSCAN) != 0, NULL, 1);
+}
+
+void *ga_gc_alloc_typed(const ga_gc_type *t, size_t count)
+{
+    size_t total;
+    if (!t || !t->ptrmask || t->size == 0 || count == 0) {
+        _ga_warn("ga_gc_alloc_typed: %s", !t ? "NULL type" : count == 0 ? "count 0" : "empty type");
+        errno = EINVAL;
+        return NULL;
+    }
+    if (__builtin_mul_overflow(t->size, count, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    /* Elements not a whole number of words apart cannot be described word by word. */
+    if (t->size % 8 != 0 && count > 1) return alloc_impl(total, false, NULL, 1);
+    return alloc_impl(total, false, t, count);
+}
+
+/* ---- Explicit free (ga_free of a collected object) ---- */
+
+void _ga_gc_free(ga_span *s, void *p)
+{
+    gcache *g = tls_g;
+    if (!g || !g->running) return; /* not a running mutator: left to the collector */
+    uintptr_t a = (uintptr_t)p;
+    if (s->spanclass < 2) {
+        if (a != s->base) {
+            if (GOALLOC_DEBUG >= 1) _ga_fatal("free(): invalid pointer %p (inside a block)", p);
+            return;
+        }
+        uint64_t bytes = s->npages * GA_PAGE_SIZE;
+        _ga_gc_large_free(s);
+        uint64_t live = atomic_load_explicit(&heap_live, memory_order_relaxed);
+        atomic_fetch_sub(&heap_live, bytes < live ? bytes : live);
+        g->large_free += bytes;
+        g->large_free_count++;
+        return;
+    }
+    if (s->spanclass == GA_TINY_SPAN_CLASS) return; /* tiny blocks are shared: collector's */
+    uintptr_t off = a - s->base;
+    if ((uintptr_t)_ga_slot_index(s->divmagic, off) * s->elemsize != off) {
+        if (GOALLOC_DEBUG >= 1) _ga_fatal("free(): invalid pointer %p (inside a block)", p);
+        return;
+    }
+    if (g->reuse[s->spanclass] == p) {
+        if (GOALLOC_DEBUG >= 1) _ga_fatal("free(): double free of %p", p);
+        return;
+    }
+    *(void **)p = g->reuse[s->spanclass];
+    GA_POISON(p, s->elemsize);
+    g->reuse[s->spanclass] = p;
+}
+
+/* ---- Roots ---- */
+
+int ga_gc_add_roots(void *lo, void *hi)
+{
+    uintptr_t l = (uintptr_t)lo, h = (uintptr_t)hi;
+    if (!lo || h <= l) {
+        _ga_warn("ga_gc_add_roots: empty or inverted range [%p, %p)", lo, hi);
+        errno = EINVAL;
+        return -1;
+    }
+    pthread_mutex_lock(&roots_lock);
+    for (size_t i = 0; i < nroots; i++) {
+        if (l < roots[i].hi && roots[i].lo < h) {
+            pthread_mutex_unlock(&roots_lock);
+            _ga_warn("ga_gc_add_roots: [%p, %p) overlaps the registered range [%p, %p)", lo, hi,
+                     (void *)roots[i].lo, (void *)roots[i].hi);
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    if (nroots == roots_cap) {
+        size_t cap = roots_cap ? roots_cap * 2 : 256;
+        ga_gc_root *n = _ga_os_alloc_meta(cap * sizeof *n);
+        if (!n) {
+            pthread_mutex_unlock(&roots_lock);
+            errno = ENOMEM;
+            return -1;
+        }
+        if (roots) {
+            memcpy(n, roots, nroots * sizeof *n);
+            _ga_os_free_meta(roots, roots_cap * sizeof *n);
+        }
+        roots = n;
+        roots_cap = cap;
+    }
+    roots[nroots++] = (ga_gc_root){l, h};
+    roots_bytes += h - l;
+    pthread_mutex_unlock(&roots_lock);
+    return 0;
+}
+
+int ga_gc_remove_roots(void *lo, void *hi)
+{
+    pthread_mutex_lock(&roots_lock);
+    for (size_t i = 0; i < nroots; i++) {
+        if (roots[i].lo == (uintptr_t)lo && roots[i].hi == (uintptr_t)hi) {
+            roots_bytes -= roots[i].hi - roots[i].lo;
+            roots[i] = roots[--nroots];
+            pthread_mutex_unlock(&roots_lock);
+            return 0;
+        }
+    }
+    pthread_mutex_unlock(&roots_lock);
+    _ga_warn("ga_gc_remove_roots: [%p, %p) is not a registered root range", lo, hi);
+    errno = EINVAL;
+    return -1;
+}
+
+/* ---- Events and gctrace ---- */
+
+void ga_gc_set_event_hook(ga_gc_event_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&hook_lock);
+    hook_fn = fn;
+    hook_ctx = fn ? ctx : NULL;
+    pthread_mutex_unlock(&hook_lock);
+}
+
+static void emit(const ga_gc_event *ev)
+{
+    pthread_mutex_lock(&hook_lock);
+    ga_gc_event_fn fn = hook_fn;
+    void *ctx = hook_ctx;
+    pthread_mutex_unlock(&hook_lock);
+    if (fn) fn(ev, ctx);
+}
+
+#define MB(x) ((unsigned long long)((x) >> 20))
+
+/* One line per cycle in Go's gctrace format; the three clock phases are stop (waiting for
+ * the mutators), mark (with the cache flush) and sweep; heap before -> after mark -> marked
+ * (the first two are equal: no allocation happens during a stop-the-world mark). */
+static void trace_cycle(uint64_t n, uint64_t t_end, const uint64_t phase[3], uint64_t before,
+                        uint64_t marked, uint64_t goal, double cpu, unsigned threads, bool forced)
+{
+    _ga_trace("gc %llu @%.3fs %.0f%%: %.3f+%.3f+%.3f ms clock, %llu->%llu->%llu MB, %llu MB goal, "
+              "0 MB stacks, %llu MB globals, %u threads%s",
+              (unsigned long long)n, (double)(t_end - start_mono) / 1e9, cpu * 100,
+              (double)phase[0] / 1e6, (double)phase[1] / 1e6, (double)phase[2] / 1e6, MB(before),
+              MB(before), MB(marked), goal == UINT64_MAX ? 0ull : MB(goal), MB(roots_bytes),
+              threads, forced ? " (forced)" : "");
+}
+
+/* ---- The cycle ---- */
+
+static void stop_world(gcache *self)
+{
+    pthread_mutex_lock(&world_lock);
+    atomic_store(&stop_flag, 1);
+    for (;;) {
+        gcache *g = mutators;
+        while (g && (g == self || !g->running))
+            g = g->next;
+        if (!g) break;
+        pthread_cond_wait(&parked_cond, &world_lock);
+    }
+    pthread_mutex_unlock(&world_lock);
+}
+
+static void start_world(void)
+{
+    pthread_mutex_lock(&world_lock);
+    atomic_store(&stop_flag, 0);
+    pthread_cond_broadcast(&resume_cond);
+    pthread_mutex_unlock(&world_lock);
+}
+
+static ga_pacer_inputs pacer_inputs(uint64_t marked)
+{
+    uint64_t inuse = atomic_load(&_ga_heapstat.heap_inuse);
+    uint64_t hfree = atomic_load(&_ga_heapstat.heap_free);
+    /* heap_alloc = the collected live bytes: manual blocks count as non-heap memory, which
+     * the memory-limit goal leaves room for. */
+    return (ga_pacer_inputs){.heap_marked = marked,
+                             .roots_scan = roots_bytes,
+                             .mapped_ready = inuse + hfree + _ga_os_meta_bytes(),
+                             .heap_free = hfree,
+                             .heap_alloc = marked};
+}
+
+/* Re-commits the pacer when GOGC or the memory limit changed. Cycle lock held. */
+static void sync_options(void)
+{
+    int64_t gogc = _ga_options_gogc(), limit = _ga_options_memory_limit();
+    if (gogc == pacer.gogc && limit == pacer.mem_limit) return;
+    ga_pacer_inputs in = pacer_inputs(pacer.heap_marked);
+    pacer.gogc = gogc;
+    pacer.mem_limit = limit;
+    _ga_pacer_commit(&pacer, &in);
+    atomic_store(&trigger_at, pacer.trigger);
+    pthread_mutex_lock(&gstats_lock);
+    st.NextGC = pacer.heap_goal;
+    pthread_mutex_unlock(&gstats_lock);
+}
+
+/* Stop, flush, mark, sweep, commit, restart. Cycle lock held; self (may be NULL) is the
+ * calling mutator. Long because it is the cycle's one sequence of phases. */
+static void cycle(gcache *self, bool forced)
+{
+    uint64_t t0 = mono_ns();
+    stop_world(self);
+    uint64_t t1 = mono_ns();
+    unsigned threads = 0;
+    pthread_mutex_lock(&gstats_lock);
+    for (gcache *g = mutators; g; g = g->next, threads++) {
+        flush_cache(g);
+        merge_counters(g);
+    }
+    pthread_mutex_unlock(&gstats_lock);
+    uint64_t before = atomic_load(&heap_live), n = atomic_load(&numgc_atomic) + 1;
+    ga_gc_event ev = {.kind = GA_GC_EV_START,
+                      .cycle = n,
+                      .t_ns = t1,
+                      .heap_before = before,
+                      .heap_goal = pacer.heap_goal,
+                      .mem_limit = pacer.mem_limit,
+                      .forced = forced};
+    emit(&ev);
+
+    pthread_mutex_lock(&roots_lock);
+    if (!_ga_gc_mark(roots, nroots)) {
+        _ga_warn("GC: out of memory for mark work buffers; this cycle keeps every object");
+        _ga_gc_mark_everything();
+    }
+    pthread_mutex_unlock(&roots_lock);
+    uint64_t t2 = mono_ns();
+    ga_gc_sweep_stats sw;
+    _ga_gc_sweep_all(&sw);
+    atomic_store(&heap_live, sw.marked_bytes);
+    ga_pacer_inputs in = pacer_inputs(sw.marked_bytes);
+    _ga_pacer_commit(&pacer, &in);
+    atomic_store(&trigger_at, pacer.trigger);
+    start_world();
+    uint64_t t3 = mono_ns(), pause = t3 - t0, now_real = clock_ns(CLOCK_REALTIME);
+    _ga_limiter_update(&pacer, t3, pause * nprocs, nprocs);
+    atomic_store(&last_gc_mono, t3);
+
+    pthread_mutex_lock(&gstats_lock);
+    for (unsigned c = 0; c < GA_NUM_SIZE_CLASSES; c++)
+        tot.small_free[c] += sw.small_free[c];
+    tot.large_free += sw.large_free;
+    tot.large_free_count += sw.large_free_count;
+    st.PauseNs[st.NumGC % 256] = pause;
+    st.PauseEnd[st.NumGC % 256] = now_real;
+    st.NumGC++;
+    st.NumForcedGC += forced;
+    st.PauseTotalNs += pause;
+    st.LastGC = now_real;
+    st.NextGC = pacer.heap_goal;
+    st.HeapMarked = sw.marked_bytes;
+    st.LimiterEnabled = pacer.limiter_enabled_count;
+    double cpu = t3 > start_mono ? (double)st.PauseTotalNs / (double)(t3 - start_mono) : 0;
+    st.GCCPUFraction = cpu;
+    pthread_mutex_unlock(&gstats_lock);
+    atomic_store(&numgc_atomic, n);
+
+    ev = (ga_gc_event){.kind = GA_GC_EV_END,
+                       .cycle = n,
+                       .t_ns = t3,
+                       .pause_ns = pause,
+                       .heap_before = before,
+                       .heap_after = sw.marked_bytes,
+                       .heap_marked = sw.marked_bytes,
+                       .heap_goal = pacer.heap_goal,
+                       .mem_limit = pacer.mem_limit,
+                       .forced = forced};
+    emit(&ev);
+    if (_ga_opt.gctrace) {
+        uint64_t phase[3] = {t1 - t0, t2 - t1, t3 - t2};
+        trace_cycle(n, t3, phase, before, sw.marked_bytes, pacer.heap_goal, cpu, threads, forced);
+    }
+}
+
+/* Takes the cycle lock; a running mutator stops running while it waits (a cycle in progress
+ * waits for it). Only the cycle lock's holder sets the stop flag, so on return it is clear. */
+static void lock_cycle(gcache *self)
+{
+    if (!self || pthread_mutex_trylock(&cycle_lock) == 0) {
+        if (!self) pthread_mutex_lock(&cycle_lock);
+        return;
+    }
+    pthread_mutex_lock(&world_lock);
+    int was = self->running;
+    set_running(self, 0);
+    pthread_mutex_unlock(&world_lock);
+    pthread_mutex_lock(&cycle_lock);
+    pthread_mutex_lock(&world_lock);
+    set_running(self, was);
+    pthread_mutex_unlock(&world_lock);
+}
+
+static void collect(gcache *self, bool forced)
+{
+    gc_init();
+    uint64_t seen = atomic_load(&numgc_atomic);
+    lock_cycle(self);
+    sync_options();
+    bool run = forced;
+    if (!run && atomic_load(&numgc_atomic) == seen) {
+        uint64_t now = mono_ns();
+        if (atomic_load(&heap_live) >= pacer.trigger) {
+            _ga_limiter_update(&pacer, now, 0, nprocs);
+            run = !pacer.limiting;
+            if (!run) atomic_store(&limiter_until_ns, now + 1000000); /* look again in 1 ms */
+        }
+        uint64_t period = atomic_load(&period_ns);
+        if (period && now - atomic_load(&last_gc_mono) >= period) run = true;
+    }
+    if (run) cycle(self, forced);
+    pthread_mutex_unlock(&cycle_lock);
+}
+
+/* On refills and large allocations: the trigger, changed options, the periodic cycle. */
+static void maybe_collect(gcache *g)
+{
+    bool due = atomic_load_explicit(&heap_live, memory_order_relaxed) >=
+               atomic_load_explicit(&trigger_at, memory_order_relaxed);
+    bool changed = _ga_options_gogc() != pacer.gogc ||
+                   _ga_options_memory_limit() != pacer.mem_limit; /* racy read: a hint */
+    uint64_t period = atomic_load_explicit(&period_ns, memory_order_relaxed);
+    uint64_t now = 0;
+    if (due || period) {
+        now = clock_ns(CLOCK_MONOTONIC_COARSE);
+        if (due && now < atomic_load_explicit(&limiter_until_ns, memory_order_relaxed)) due = false;
+    }
+    bool periodic = period && now - atomic_load_explicit(&last_gc_mono, memory_order_relaxed) >=
+                                  period + 10000000; /* coarse clock: 10 ms of slack */
+    if (due || changed || periodic) collect(g, false);
+}
+
+void ga_gc(void)
+{
+    gcache *g = tls_g;
+    collect(g && g->running ? g : NULL, true);
+}
+
+uint64_t ga_gc_set_period_ns(uint64_t ns)
+{
+    gc_init();
+    return atomic_exchange(&period_ns, ns);
+}
+
+/* ---- Statistics ---- */
+
+void ga_gc_read_stats(ga_gc_stats *out)
+{
+    gc_init();
+    pthread_mutex_lock(&gstats_lock);
+    *out = st;
+    pthread_mutex_unlock(&gstats_lock);
+    out->HeapLive = atomic_load(&heap_live);
+    out->Trigger = atomic_load(&trigger_at);
+}
+
+void _ga_gc_add_memstats(ga_memstats *ms)
+{
+    if (atomic_load_explicit(&numgc_atomic, memory_order_relaxed) == 0 && !mutators) return;
+    gcache *g = tls_g;
+    pthread_mutex_lock(&gstats_lock);
+    if (g && g->running) merge_counters(g);
+    uint64_t balloc = tot.large_alloc, bfree = tot.large_free;
+    uint64_t nalloc = tot.large_alloc_count + tot.tiny_allocs;
+    uint64_t nfree = tot.large_free_count + tot.tiny_allocs;
+    for (unsigned c = 1; c < GA_NUM_SIZE_CLASSES; c++) {
+        balloc += tot.small_alloc[c] * _ga_class_to_size[c];
+        bfree += tot.small_free[c] * _ga_class_to_size[c];
+        nalloc += tot.small_alloc[c];
+        nfree += tot.small_free[c];
+        ms->BySize[c].Mallocs += tot.small_alloc[c];
+        ms->BySize[c].Frees += tot.small_free[c];
+    }
+    ms->Mallocs += nalloc;
+    ms->Frees += nfree;
+    ms->TotalAlloc += balloc;
+    ms->HeapAlloc += balloc > bfree ? balloc - bfree : 0;
+    ms->TinyAllocs += tot.tiny_allocs;
+    ms->NumGC = st.NumGC;
+    ms->NumForcedGC = st.NumForcedGC;
+    ms->PauseTotalNs = st.PauseTotalNs;
+    ms->LastGC = st.LastGC;
+    ms->NextGC = st.NextGC;
+    ms->GCCPUFraction = st.GCCPUFraction;
+    pthread_mutex_unlock(&gstats_lock);
+}

@@ -1,0 +1,744 @@
+/* test_gc.c - goalloc's garbage collector on the real heap: reachability under random graph
+ * mutations (typed, untyped and noscan objects, interior pointers, large objects, tiny
+ * blocks) checked against a model, exact HeapAlloc after a cycle, explicit free composed with
+ * the sweeper, mutator threads and safepoints, events and MemStats GC fields, the gctrace
+ * line, and the pacer and memory limit on the real heap. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ga_internal.h"
+#include "goalloc_gc.h"
+
+#define MIB ((uint64_t)1 << 20)
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static uint64_t heap_alloc(void)
+{
+    ga_memstats ms;
+    assert_int_equal(ga_read_memstats(&ms), 0);
+    return ms.HeapAlloc;
+}
+
+/* Bytes an object occupies in HeapAlloc: its slot (class size) or its pages. */
+static uint64_t slot_bytes(const void *p)
+{
+    return ga_usable_size(p);
+}
+
+/* Collects everything not reachable: the collected heap is then what the roots hold. */
+static void drain(void)
+{
+    ga_gc();
+}
+
+/* ---- Reachability under random mutations, against a model ---- */
+
+/* Object layout: word 0 = id tag (small, odd: never a pointer), words 1..NPTR = pointer fields
+ * (pointer slots of typed objects), the rest a byte pattern derived from the id. */
+#define NPTR 3
+#define NROOTS 64
+#define MAXOBJ 20000
+
+enum kind { K_SCAN, K_TYPED, K_NOSCAN, K_TINY, K_LARGE, K_NKINDS };
+
+typedef struct obj {
+    unsigned char *p;
+    size_t size;
+    enum kind kind;
+    int ptr[NPTR];      /* model: target object index or -1 */
+    unsigned off[NPTR]; /* interior offset of each pointer */
+    int indeg;
+    int alive; /* in the model: allocated and not yet found dead */
+    int mark;
+} obj;
+
+static obj objs[MAXOBJ];
+static int nobjs;
+static void *rootslots[NROOTS];
+static int rootobj[NROOTS];
+
+/* typed: word 0 data, words 1..3 pointers, word 4.. data */
+static const uint8_t typed_mask[] = {0x0e};
+static const ga_gc_type typed_type = {.size = 64, .ptrmask = typed_mask, .name = "node"};
+
+static unsigned char pattern(int id, size_t i)
+{
+    return (unsigned char)(id * 131 + i * 7 + 1);
+}
+
+static size_t data_start(const obj *o)
+{
+    return o->kind == K_NOSCAN || o->kind == K_TINY ? 0 : (1 + NPTR) * 8;
+}
+
+static void fill(int id)
+{
+    obj *o = &objs[id];
+    if (o->kind != K_NOSCAN && o->kind != K_TINY) ((uint64_t *)o->p)[0] = (uint64_t)id * 2 + 1;
+    for (size_t i = data_start(o); i < o->size; i++)
+        o->p[i] = pattern(id, i);
+}
+
+static void check(int id)
+{
+    obj *o = &objs[id];
+    if (o->kind != K_NOSCAN && o->kind != K_TINY && ((uint64_t *)o->p)[0] != (uint64_t)id * 2 + 1)
+        fail_msg("object %d (kind %d): header overwritten", id, o->kind);
+    for (size_t i = data_start(o); i < o->size; i++)
+        if (o->p[i] != pattern(id, i))
+            fail_msg("object %d (kind %d, %zu B): byte %zu changed", id, o->kind, o->size, i);
+    if (o->kind == K_NOSCAN || o->kind == K_TINY) return;
+    for (int k = 0; k < NPTR; k++) {
+        void *want = o->ptr[k] < 0 ? NULL : objs[o->ptr[k]].p + o->off[k];
+        if (((void **)o->p)[1 + k] != want) fail_msg("object %d: pointer %d changed", id, k);
+    }
+}
+
+static int new_obj(void)
+{
+    if (nobjs == MAXOBJ) return -1;
+    int id = nobjs++;
+    obj *o = &objs[id];
+    memset(o, 0, sizeof *o);
+    for (int k = 0; k < NPTR; k++)
+        o->ptr[k] = -1;
+    o->kind = (enum kind)(rnd() % K_NKINDS);
+    if (o->kind == K_LARGE && rnd() % 4) o->kind = K_SCAN; /* fewer large ones */
+    switch (o->kind) {
+    case K_SCAN:
+        o->size = 32 + rnd() % 2000;
+        o->p = ga_gc_alloc(o->size, GA_GC_SCAN);
+        break;
+    case K_TYPED:
+        o->size = 64;
+        o->p = ga_gc_alloc_typed(&typed_type, 1);
+        break;
+    case K_NOSCAN:
+        o->size = 16 + rnd() % 3000;
+        o->p = ga_gc_alloc(o->size, GA_GC_NOSCAN);
+        break;
+    case K_TINY:
+        o->size = 1 + rnd() % 15;
+        o->p = ga_gc_alloc(o->size, GA_GC_NOSCAN);
+        break;
+    default:
+        o->size = 33000 + rnd() % 70000;
+        o->p = ga_gc_alloc(o->size, GA_GC_SCAN);
+        break;
+    }
+    assert_non_null(o->p);
+    for (size_t i = 0; i < o->size; i++)
+        if (o->p[i] != 0) fail_msg("object %d (kind %d): byte %zu not zeroed", id, o->kind, i);
+    fill(id);
+    o->alive = 1;
+    return id;
+}
+
+static void set_ptr(int from, int k, int to)
+{
+    obj *o = &objs[from];
+    if (o->ptr[k] >= 0) objs[o->ptr[k]].indeg--;
+    o->ptr[k] = to;
+    o->off[k] = to >= 0 ? (unsigned)(rnd() % objs[to].size) : 0; /* interior pointers */
+    if (to >= 0) objs[to].indeg++;
+    ga_store_ptr(&((void **)o->p)[1 + k], to < 0 ? NULL : objs[to].p + o->off[k]);
+}
+
+static void set_root(int r, int to)
+{
+    if (rootobj[r] >= 0) objs[rootobj[r]].indeg--;
+    rootobj[r] = to;
+    if (to >= 0) objs[to].indeg++;
+    ga_store_ptr(&rootslots[r],
+                 to < 0 ? NULL : objs[to].p + (objs[to].size > 1 && rnd() % 2 ? 1 : 0));
+}
+
+static int random_alive(void)
+{
+    for (int tries = 0; tries < 50 && nobjs; tries++) {
+        int id = (int)(rnd() % (uint64_t)nobjs);
+        if (objs[id].alive) return id;
+    }
+    return -1;
+}
+
+static void model_mark(int id)
+{
+    /* iterative: explicit stack */
+    static int stack[MAXOBJ * (NPTR + 1)];
+    int n = 0;
+    stack[n++] = id;
+    while (n) {
+        int x = stack[--n];
+        if (x < 0 || objs[x].mark) continue;
+        objs[x].mark = 1;
+        for (int k = 0; k < NPTR; k++)
+            if (objs[x].kind != K_NOSCAN && objs[x].kind != K_TINY && objs[x].ptr[k] >= 0)
+                stack[n++] = objs[x].ptr[k];
+    }
+}
+
+/* After a collection: every model-reachable object intact; unreachable ones leave the model. */
+static void verify_and_prune(void)
+{
+    for (int i = 0; i < nobjs; i++)
+        objs[i].mark = 0;
+    for (int r = 0; r < NROOTS; r++)
+        if (rootobj[r] >= 0) model_mark(rootobj[r]);
+    for (int i = 0; i < nobjs; i++) {
+        if (!objs[i].alive) continue;
+        if (objs[i].mark) {
+            assert_true(ga_owns(objs[i].p));
+            check(i);
+        }
+    }
+    for (int i = 0; i < nobjs; i++) {
+        if (!objs[i].alive || objs[i].mark) continue;
+        objs[i].alive = 0;
+        for (int k = 0; k < NPTR; k++)
+            if (objs[i].ptr[k] >= 0) objs[objs[i].ptr[k]].indeg--;
+    }
+}
+
+static void test_reachability_random(void **state)
+{
+    (void)state;
+    nobjs = 0;
+    for (int r = 0; r < NROOTS; r++)
+        rootobj[r] = -1;
+    memset(rootslots, 0, sizeof rootslots);
+    assert_int_equal(ga_gc_add_roots(rootslots, rootslots + NROOTS), 0);
+    int frees = 0;
+    for (int step = 0; step < 12000 && nobjs < MAXOBJ - 10; step++) {
+        unsigned op = (unsigned)(rnd() % 100);
+        if (op < 40) {
+            int id = new_obj();
+            int from = random_alive();
+            if (from >= 0 && objs[from].kind != K_NOSCAN && objs[from].kind != K_TINY &&
+                objs[from].alive && rnd() % 2)
+                set_ptr(from, (int)(rnd() % NPTR), id);
+            else
+                set_root((int)(rnd() % NROOTS), id);
+        } else if (op < 70) {
+            int from = random_alive(), to = random_alive();
+            if (from >= 0 && objs[from].kind != K_NOSCAN && objs[from].kind != K_TINY)
+                set_ptr(from, (int)(rnd() % NPTR), rnd() % 4 ? to : -1);
+        } else if (op < 85) {
+            set_root((int)(rnd() % NROOTS), rnd() % 3 ? random_alive() : -1);
+        } else if (op < 95) {
+            /* explicit free of an object nothing refers to (model in-degree 0) */
+            int id = random_alive();
+            if (id >= 0 && objs[id].indeg == 0) {
+                for (int k = 0; k < NPTR; k++)
+                    if (objs[id].kind != K_NOSCAN && objs[id].kind != K_TINY) set_ptr(id, k, -1);
+                ga_free(objs[id].p);
+                objs[id].alive = 0;
+                frees++;
+            }
+        } else if (op < 97) {
+            drain();
+            verify_and_prune();
+        }
+        if (step % 500 == 0) { /* some objects stay reachable through roots only */
+            for (int i = 0; i < nobjs; i++)
+                if (objs[i].alive && objs[i].indeg > 0 && rnd() % 64 == 0) check(i);
+        }
+    }
+    drain();
+    verify_and_prune();
+    assert_true(frees > 0);
+    /* Nothing reachable: the collected heap is empty. */
+    for (int r = 0; r < NROOTS; r++)
+        set_root(r, -1);
+    drain();
+    verify_and_prune();
+    assert_int_equal(heap_alloc(), 0);
+    assert_int_equal(_ga_gc_span_count(), _ga_gc_span_count()); /* lock sanity */
+    assert_true(_ga_gc_spans_valid());
+    assert_int_equal(ga_gc_remove_roots(rootslots, rootslots + NROOTS), 0);
+}
+
+/* ---- HeapAlloc is exactly the reachable bytes after a cycle ---- */
+
+static void test_heapalloc_exact(void **state)
+{
+    (void)state;
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+    enum { N = 300 };
+    static void *slots[N];
+    memset(slots, 0, sizeof slots);
+    assert_int_equal(ga_gc_add_roots(slots, slots + N), 0);
+    uint64_t want = 0;
+    for (int i = 0; i < N; i++) {
+        size_t size = i % 50 == 0 ? 40000 + (size_t)i * 100 : 16 + (size_t)(rnd() % 5000);
+        void *p = ga_gc_alloc(size, i % 2 ? GA_GC_SCAN : GA_GC_NOSCAN);
+        assert_non_null(p);
+        void *garbage = ga_gc_alloc(size, GA_GC_SCAN);
+        assert_non_null(garbage);
+        if (i % 3 == 0) {
+            ga_store_ptr(&slots[i], p);
+            want += slot_bytes(p);
+        }
+    }
+    drain();
+    assert_int_equal(heap_alloc(), want);
+    ga_memstats ms;
+    ga_read_memstats(&ms);
+    assert_int_equal(ms.HeapObjects, N / 3);
+    memset(slots, 0, sizeof slots);
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+    assert_int_equal(_ga_gc_span_count(), 0);
+    assert_int_equal(ga_gc_remove_roots(slots, slots + N), 0);
+}
+
+/* ---- Explicit free composes with the sweeper ---- */
+
+static void test_explicit_free(void **state)
+{
+    (void)state;
+    drain();
+    static void *root;
+    assert_int_equal(ga_gc_add_roots(&root, &root + 1), 0);
+    unsigned char *a = ga_gc_alloc(100, GA_GC_NOSCAN);
+    unsigned char *b = ga_gc_alloc(100, GA_GC_NOSCAN);
+    memset(b, 0x5a, 100);
+    ga_store_ptr(&root, b);
+    memset(a, 0x77, 100);
+    ga_free(a);
+    unsigned char *c = ga_gc_alloc(100, GA_GC_NOSCAN); /* reuses a, zeroed */
+    assert_ptr_equal(c, a);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(c[i], 0);
+    ga_free(c);
+    drain(); /* c is on the reuse list and unreachable: swept once, not twice */
+    assert_int_equal(heap_alloc(), slot_bytes(b));
+    /* Allocate the slot again many times: b is never handed out. */
+    for (int i = 0; i < 2000; i++) {
+        unsigned char *p = ga_gc_alloc(100, GA_GC_NOSCAN);
+        assert_ptr_not_equal(p, b);
+    }
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(b[i], 0x5a);
+    /* Large: pages back at once, counted once. */
+    uint64_t before = heap_alloc();
+    void *big = ga_gc_alloc(200000, GA_GC_SCAN);
+    assert_int_equal(heap_alloc(), before + slot_bytes(big));
+    ga_free(big);
+    assert_int_equal(heap_alloc(), before);
+    assert_int_equal(ga_owns(big), 0);
+    drain();
+    assert_int_equal(heap_alloc(), slot_bytes(b));
+    root = NULL;
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+    assert_int_equal(ga_gc_remove_roots(&root, &root + 1), 0);
+}
+
+/* ---- Typed objects are scanned precisely; noscan never ---- */
+
+static void test_typed_precise(void **state)
+{
+    (void)state;
+    drain();
+    static void *root;
+    assert_int_equal(ga_gc_add_roots(&root, &root + 1), 0);
+    static const uint8_t mask[] = {0x01}; /* word 0 is a pointer, word 1 is data */
+    static const ga_gc_type t = {.size = 16, .ptrmask = mask, .name = "pair"};
+    void **pair = ga_gc_alloc_typed(&t, 4); /* 4 pairs: pointers at words 0, 2, 4, 6 */
+    ga_store_ptr(&root, pair);
+    void *kept = ga_gc_alloc(64, GA_GC_NOSCAN);
+    ga_store_ptr(&pair[2], kept);
+    void *hidden = ga_gc_alloc(64, GA_GC_NOSCAN);
+    pair[3] = hidden; /* a data word: not a reference */
+    void *behind_noscan = ga_gc_alloc(64, GA_GC_NOSCAN);
+    ((void **)kept)[0] = behind_noscan; /* inside a noscan object: not a reference */
+    drain();
+    assert_true(ga_owns(kept));
+    assert_int_equal(heap_alloc(), slot_bytes(pair) + slot_bytes(kept));
+    root = NULL;
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+    assert_int_equal(ga_gc_remove_roots(&root, &root + 1), 0);
+    /* Bad input */
+    assert_null(ga_gc_alloc_typed(NULL, 1));
+    assert_int_equal(ga_gc_add_roots(&root, &root), -1);
+    assert_int_equal(ga_gc_remove_roots(&root, &root + 1), -1);
+}
+
+/* ---- Events and MemStats GC fields ---- */
+
+static ga_gc_event events[64];
+static int nevents;
+
+static void hook(const ga_gc_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (nevents < 64) events[nevents++] = *ev;
+}
+
+static void test_events_and_memstats(void **state)
+{
+    (void)state;
+    ga_memstats ms0, ms1;
+    ga_read_memstats(&ms0);
+    nevents = 0;
+    ga_gc_set_event_hook(hook, NULL);
+    ga_gc();
+    ga_gc();
+    ga_gc_set_event_hook(NULL, NULL);
+    ga_read_memstats(&ms1);
+    assert_int_equal(nevents, 4);
+    assert_int_equal(events[0].kind, GA_GC_EV_START);
+    assert_int_equal(events[1].kind, GA_GC_EV_END);
+    assert_int_equal(events[1].cycle, events[0].cycle);
+    assert_int_equal(events[3].cycle, events[0].cycle + 1);
+    assert_int_equal(events[1].forced, 1);
+    assert_true(events[1].pause_ns > 0);
+    assert_int_equal(ms1.NumGC, ms0.NumGC + 2);
+    assert_int_equal(ms1.NumForcedGC, ms0.NumForcedGC + 2);
+    assert_true(ms1.PauseTotalNs >= ms0.PauseTotalNs + events[1].pause_ns + events[3].pause_ns);
+    assert_true(ms1.LastGC > 0);
+    ga_gc_stats gs;
+    ga_gc_read_stats(&gs);
+    assert_int_equal(gs.NumGC, ms1.NumGC);
+    assert_int_equal(gs.PauseNs[(gs.NumGC + 255) % 256], events[3].pause_ns);
+    assert_int_equal(gs.LastGC, gs.PauseEnd[(gs.NumGC + 255) % 256]);
+    uint64_t sum = 0;
+    for (int i = 0; i < 256; i++)
+        sum += gs.PauseNs[i];
+    if (gs.NumGC < 256) assert_int_equal(sum, gs.PauseTotalNs);
+    assert_true(ms1.NumForcedGC <= ms1.NumGC);
+    assert_true(ms1.GCCPUFraction >= 0 && ms1.GCCPUFraction <= 0.99);
+    assert_int_equal(ms1.HeapSys, ms1.HeapInuse + ms1.HeapIdle);
+}
+
+/* ---- gctrace: one line per cycle in Go's format (in a child, stderr captured) ---- */
+
+static void test_gctrace_format(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        _ga_opt.gctrace = 1;
+        static void *root;
+        ga_gc_add_roots(&root, &root + 1);
+        root = ga_gc_alloc(3 << 20, GA_GC_NOSCAN);
+        ga_gc();
+        _exit(0);
+    }
+    close(fds[1]);
+    char buf[4096];
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf - 1 && (r = read(fds[0], buf + n, sizeof buf - 1 - n)) > 0)
+        n += (size_t)r;
+    buf[n] = 0;
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    regex_t re;
+    assert_int_equal(regcomp(&re,
+                             "^gc [0-9]+ @[0-9]+\\.[0-9]{3}s [0-9]+%: [0-9]+\\.[0-9]+\\+[0-9]+\\."
+                             "[0-9]+\\+[0-9]+\\.[0-9]+ ms clock, [0-9]+->[0-9]+->3 MB, [0-9]+ MB "
+                             "goal, 0 MB stacks, [0-9]+ MB globals, [0-9]+ threads \\(forced\\)\n$",
+                             REG_EXTENDED),
+                     0);
+    if (regexec(&re, buf, 0, NULL, 0) != 0) fail_msg("gctrace line does not match: '%s'", buf);
+    regfree(&re);
+}
+
+/* ---- Mutator threads and safepoints ---- */
+
+#define TLIVE 256
+
+typedef struct worker {
+    void *slots[TLIVE];
+    int id;
+    int errors;
+    int blocking; /* also spends time in a blocking section */
+} worker;
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < 20000; i++) {
+        int k = i % TLIVE;
+        if (w->slots[k]) {
+            uint64_t *o = w->slots[k];
+            if (o[0] != (uint64_t)(w->id * 1000000 + k) || o[1] != o[0]) w->errors++;
+        }
+        uint64_t *o = ga_gc_alloc(16 + (size_t)(i % 7) * 16, i % 2 ? GA_GC_SCAN : GA_GC_NOSCAN);
+        if (!o) {
+            w->errors++;
+            continue;
+        }
+        o[0] = o[1] = (uint64_t)(w->id * 1000000 + k);
+        ga_store_ptr(&w->slots[k], o);
+        if (w->blocking && i % 1000 == 0) {
+            ga_gc_blocking_enter();
+            usleep(100);
+            ga_gc_blocking_exit();
+        }
+    }
+    ga_gc_thread_detach();
+    return NULL;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    static worker w[3];
+    memset(w, 0, sizeof w);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        w[i].id = i + 1;
+        w[i].blocking = i == 2;
+        assert_int_equal(ga_gc_add_roots(w[i].slots, w[i].slots + TLIVE), 0);
+        assert_int_equal(pthread_create(&th[i], NULL, worker_main, &w[i]), 0);
+    }
+    ga_gc_blocking_enter(); /* this thread is a mutator: it must not stall the workers' cycles */
+    for (int i = 0; i < 30; i++) {
+        ga_gc();
+        usleep(200);
+    }
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    ga_gc_blocking_exit();
+    ga_gc();
+    uint64_t want = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(w[i].errors, 0);
+        for (int k = 0; k < TLIVE; k++) {
+            uint64_t *o = w[i].slots[k];
+            assert_non_null(o);
+            assert_int_equal(o[0], (uint64_t)(w[i].id * 1000000 + k));
+            want += slot_bytes(o);
+        }
+    }
+    assert_int_equal(heap_alloc(), want);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ga_gc_remove_roots(w[i].slots, w[i].slots + TLIVE), 0);
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+}
+
+/* ---- Manual blocks are never swept ---- */
+
+static void test_manual_untouched(void **state)
+{
+    (void)state;
+    uint64_t before = heap_alloc();
+    unsigned char *m[50];
+    for (int i = 0; i < 50; i++) {
+        m[i] = ga_malloc(16 + (size_t)i * 40);
+        memset(m[i], i, 16 + (size_t)i * 40);
+    }
+    for (int i = 0; i < 2000; i++)
+        ga_gc_alloc(16 + (size_t)(i % 40) * 40, GA_GC_SCAN);
+    drain();
+    for (int i = 0; i < 50; i++) {
+        for (size_t j = 0; j < 16 + (size_t)i * 40; j++)
+            assert_int_equal(m[i][j], i);
+        ga_free(m[i]);
+    }
+    ga_thread_flush();
+    assert_int_equal(heap_alloc(), before);
+}
+
+/* ---- Pacer on the real heap ---- */
+
+static uint64_t peak_max, goal_at, nstart;
+static double ratio_min = 1e9, ratio_max;
+static int paced_seen;
+
+static void pace_hook(const ga_gc_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (ev->kind != GA_GC_EV_START || ev->forced) return;
+    paced_seen++;
+    if (paced_seen <= 2) return; /* let the live set settle */
+    double r = (double)ev->heap_before / (double)ev->heap_goal;
+    if (r < ratio_min) ratio_min = r;
+    if (r > ratio_max) ratio_max = r;
+    if (ev->heap_before > peak_max) {
+        peak_max = ev->heap_before;
+        goal_at = ev->heap_goal;
+    }
+    nstart++;
+}
+
+/* A steady live set of `live` bytes in 1 KiB objects; garbage until `cycles` paced cycles. */
+static void **build_live(size_t live, size_t *n)
+{
+    *n = live / 1024;
+    void **slots = calloc(*n, sizeof *slots);
+    assert_int_equal(ga_gc_add_roots(slots, slots + *n), 0);
+    for (size_t i = 0; i < *n; i++)
+        ga_store_ptr(&slots[i], ga_gc_alloc(1024, GA_GC_NOSCAN));
+    return slots;
+}
+
+static void churn_until(int cycles, int max_allocs)
+{
+    for (int i = 0; i < max_allocs && paced_seen < cycles; i++)
+        assert_non_null(ga_gc_alloc(1024, GA_GC_NOSCAN));
+}
+
+static void test_pacer_gogc_steady(void **state)
+{
+    (void)state;
+    drain();
+    int old = ga_set_gc_percent(100);
+    size_t n;
+    void **slots = build_live(8 * MIB, &n);
+    ga_gc();
+    paced_seen = 0;
+    nstart = 0;
+    ratio_min = 1e9;
+    ratio_max = 0;
+    ga_gc_set_event_hook(pace_hook, NULL);
+    churn_until(12, 2000000);
+    ga_gc_set_event_hook(NULL, NULL);
+    assert_true(nstart >= 5);
+    if (ratio_min < 0.95 || ratio_max > 1.05)
+        fail_msg("GOGC=100, 8 MiB live: heap peak/goal in [%.3f, %.3f], not in [0.95, 1.05]",
+                 ratio_min, ratio_max);
+    ga_gc_stats gs;
+    ga_gc_read_stats(&gs);
+    assert_true(gs.NextGC >= 16 * MIB && gs.NextGC <= 17 * MIB);
+    ga_gc_remove_roots(slots, slots + n);
+    free(slots);
+    ga_set_gc_percent(old);
+    drain();
+}
+
+static void test_pacer_memory_limit(void **state)
+{
+    (void)state;
+    drain();
+    int old = ga_set_gc_percent(-1); /* GOGC=off: the limit alone sets the goal */
+    int64_t limit = 48 * (int64_t)MIB;
+    int64_t oldlim = ga_set_memory_limit(limit);
+    size_t n;
+    void **slots = build_live(8 * MIB, &n);
+    ga_gc();
+    paced_seen = 0;
+    nstart = 0;
+    peak_max = 0;
+    ratio_min = 1e9;
+    ratio_max = 0;
+    ga_gc_set_event_hook(pace_hook, NULL);
+    churn_until(8, 2000000);
+    ga_gc_set_event_hook(NULL, NULL);
+    assert_true(nstart >= 4);
+    ga_memstats ms;
+    ga_read_memstats(&ms);
+    if (peak_max > (uint64_t)limit || goal_at > (uint64_t)limit)
+        fail_msg("limit 48 MiB: heap peak %llu goal %llu", (unsigned long long)peak_max,
+                 (unsigned long long)goal_at);
+    /* The goal leaves the headroom: at most limit - max(3%, 1 MiB). */
+    assert_true(goal_at <= (uint64_t)limit - (uint64_t)limit * 3 / 100);
+    uint64_t mapped = ms.Sys - ms.HeapReleased;
+    if (mapped > (uint64_t)limit * 11 / 10)
+        fail_msg("limit 48 MiB: mapped %llu MiB", (unsigned long long)(mapped >> 20));
+    ga_gc_remove_roots(slots, slots + n);
+    free(slots);
+    ga_set_memory_limit(oldlim);
+    ga_set_gc_percent(old);
+    drain();
+}
+
+static uint64_t lim_goal_diff;
+static int lim_ends;
+
+static void limit_hook(const ga_gc_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (ev->kind != GA_GC_EV_END) return;
+    lim_ends++;
+    if (ev->heap_goal != ev->heap_marked) lim_goal_diff++;
+}
+
+static void test_limiter_live_above_limit(void **state)
+{
+    (void)state;
+    drain();
+    size_t n;
+    void **slots = build_live(4 * MIB, &n);
+    int64_t oldlim = ga_set_memory_limit(2 * (int64_t)MIB);
+    ga_gc_stats g0, g1;
+    ga_gc_read_stats(&g0);
+    lim_ends = 0;
+    lim_goal_diff = 0;
+    ga_gc_set_event_hook(limit_hook, NULL);
+    /* Every refill is past the goal; the limiter must let the program run on. */
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int round = 0;; round++) { /* about 1 s of GC time fills the limiter's bucket */
+        for (int i = 0; i < 200; i++)
+            assert_non_null(ga_gc_alloc(1024, GA_GC_NOSCAN));
+        ga_gc_read_stats(&g1);
+        if (g1.LimiterEnabled > g0.LimiterEnabled && round > 20) break;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 10) break; /* an end, not a speed goal: asserted below */
+    }
+    ga_gc_set_event_hook(NULL, NULL);
+    ga_gc_read_stats(&g1);
+    assert_true(lim_ends > 0);
+    assert_int_equal(lim_goal_diff, 0); /* live above the limit: goal == live heap */
+    if (g1.LimiterEnabled <= g0.LimiterEnabled)
+        fail_msg("the CPU limiter never engaged in %llu cycles",
+                 (unsigned long long)(g1.NumGC - g0.NumGC));
+    ga_set_memory_limit(oldlim);
+    ga_gc_remove_roots(slots, slots + n);
+    free(slots);
+    drain();
+}
+
+int main(void)
+{
+    ga_gc_set_period_ns(0);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_heapalloc_exact),
+        cmocka_unit_test(test_explicit_free),
+        cmocka_unit_test(test_typed_precise),
+        cmocka_unit_test(test_reachability_random),
+        cmocka_unit_test(test_events_and_memstats),
+        cmocka_unit_test(test_gctrace_format),
+        cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_manual_untouched),
+        cmocka_unit_test(test_pacer_gogc_steady),
+        cmocka_unit_test(test_pacer_memory_limit),
+        cmocka_unit_test(test_limiter_live_above_limit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
