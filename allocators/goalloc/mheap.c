@@ -267,7 +267,10 @@ static size_t walk_spans_locked(void)
             if (page < s->base || page >= s->base + s->npages * GA_PAGE_SIZE) return SIZE_MAX;
             if (page != s->base) continue;
             ga_mcache *owner = atomic_load_explicit(&s->owner, memory_order_relaxed);
-            if ((!owner || owner == _ga_tls_mcache) && !_ga_span_is_valid(s)) return SIZE_MAX;
+            bool manual =
+                s->ci < GA_NUM_CENTRALS; /* others (the GC's) are checked by their owner */
+            if (manual && (!owner || owner == _ga_tls_mcache) && !_ga_span_is_valid(s))
+                return SIZE_MAX;
             inuse += s->npages * GA_PAGE_SIZE;
         }
     }
