@@ -352,12 +352,13 @@ typedef struct exec_opts {
     const char *out, *label;
     char **cmd;
     const char *shown0;
+    int report; /* --report: abench report on the folder at the end */
 } exec_opts;
 
 static void exec_usage(FILE *f)
 {
     fputs("usage: abench exec [--alloc a,b,c] [--runs N] [--warmup W] [--out DIR] [--label L]\n"
-          "                   [--timeout SECS] -- COMMAND [ARGS...]\n"
+          "                   [--timeout SECS] [--report] -- COMMAND [ARGS...]\n"
           "Runs COMMAND under each backend through LD_PRELOAD (sys: none; goalloc: the build's\n"
           "lib/libgoalloc-malloc.so; jemalloc, mimalloc, tcmalloc: the Debian libraries), timed\n"
           "by hyperfine (default 10 runs, 1 warmup), peak RSS from wait4. A backend whose\n"
@@ -387,6 +388,9 @@ static int parse_exec_args(int argc, char **argv, exec_opts *o)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             exec_usage(stdout);
             return 1;
+        } else if (strcmp(a, "--report") == 0) {
+            o->report = 1;
+            i--; /* takes no value */
         } else if (a[0] != '-') {
             hn_error("exec", "'%s': the command must follow -- (abench exec [options] -- COMMAND)",
                      a);
@@ -723,5 +727,9 @@ int hn_cmd_exec(int argc, char **argv)
            cmdtext, o.runs, o.warmup);
     print_table(lines, o.nallocs);
     printf("results in %s\n", dir);
+    if (o.report && rc != HN_EXIT_USAGE) {
+        int rrc = hn_report_run(dir, NULL);
+        if (rrc > rc) rc = rrc;
+    }
     return rc;
 }

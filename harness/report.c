@@ -1331,7 +1331,7 @@ int hn_report_run(const char *run_dir, const char *baseline)
     for (size_t w = 0; w < R.nworkloads; w++)
         for (size_t a = 0; a < R.nallocs; a++)
             chart_gc(&R, R.workloads[w], R.allocs[a]);
-    chart_sizeclasses(&R);
+    if (has_alloc(&R.res, "goalloc")) chart_sizeclasses(&R); /* goalloc's own property */
     char log[4200];
     struct stat lst;
     snprintf(log, sizeof log, "%s/gnuplot.log", R.plots);
