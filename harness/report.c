@@ -6,12 +6,19 @@
  * DIR/report.html. Each .gp reads only its .dat, with paths relative to plots/, so
  * `cd DIR/plots && gnuplot <chart>.gp` redraws it. Every chart has a title and one named
  * series per allocator (or per quantity); a chart whose data do not exist is not emitted.
- * report.html is self-contained (SVGs inlined, no external resource).
+ * report.html is self-contained (SVGs inlined, no external resource). plots/ holds the
+ * charts of the latest report only (earlier chart files are removed first).
+ *
+ * Sections, bottom-up: grouping the rows into cell keys; one writer per chart kind
+ * (fragmentation, latency, throughput, relative time, box plots, GC timeline, size-class
+ * waste); report.md and report.html written side by side; the entry points. The file is
+ * longer than the ~800-line aim because each chart kind needs its data and its script.
  */
 #include "hn.h"
 #include "hn_results.h"
 #include "hn_stats.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -1260,6 +1267,26 @@ static int write_reports(rep *R)
 
 /* ---- Entry points ---- */
 
+/* Removes what an earlier `abench report` wrote into plots/ (the chart files and the log);
+ * anything else in the folder is left alone. */
+static void clear_plots(const char *plots)
+{
+    static const char *const ext[] = {".gp", ".dat", ".svg", ".png", ".log"};
+    DIR *d = opendir(plots);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        const char *dot = strrchr(e->d_name, '.');
+        for (size_t i = 0; dot && i < sizeof ext / sizeof *ext; i++)
+            if (strcmp(dot, ext[i]) == 0) {
+                char p[4400];
+                snprintf(p, sizeof p, "%s/%s", plots, e->d_name);
+                unlink(p);
+                break;
+            }
+    }
+    if (d) closedir(d);
+}
+
 static void rep_free(rep *R)
 {
     hn_results_free(&R->res);
@@ -1312,9 +1339,7 @@ int hn_report_run(const char *run_dir, const char *baseline)
         rep_free(&R);
         return HN_EXIT_USAGE;
     }
-    char oldlog[4200];
-    snprintf(oldlog, sizeof oldlog, "%s/gnuplot.log", R.plots);
-    unlink(oldlog); /* gnuplot.log holds this report's messages only */
+    clear_plots(R.plots); /* plots/ holds this report's charts only, never stale ones */
     R.gnuplot_ok = 1;
     for (size_t w = 0; w < R.nworkloads; w++)
         chart_frag(&R, R.workloads[w]);
