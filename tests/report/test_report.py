@@ -120,8 +120,13 @@ g = subprocess.run(["gnuplot", "frag_churn.gp"], cwd=plots, capture_output=True,
 check(g.returncode == 0 and os.path.isfile(os.path.join(plots, "frag_churn.svg")),
       "gnuplot frag_churn.gp redraws the chart")
 
-# a second report over the same folder succeeds (plots/ is the only thing rewritten)
+# a second report over the same folder succeeds (plots/ is the only thing rewritten), drops
+# chart files of the earlier report and leaves other files alone
+open(os.path.join(plots, "stale_chart.svg"), "w").write("<svg/>")
+open(os.path.join(plots, "notes.txt"), "w").write("mine")
 p = subprocess.run([AB, "report", run, "--baseline", "jemalloc"], capture_output=True, text=True)
+check(not os.path.exists(os.path.join(plots, "stale_chart.svg")) and
+      os.path.exists(os.path.join(plots, "notes.txt")), "stale chart files removed, others kept")
 check(p.returncode == 0, "report --baseline jemalloc exits 0")
 check("against jemalloc" in " ".join(svg_texts(os.path.join(plots, "relative_time.svg"))),
       "relative chart uses the chosen baseline")
