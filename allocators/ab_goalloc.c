@@ -10,7 +10,10 @@
  *    check proves that instead: a process block is NOT goalloc's;
  *  - stats() maps Go's MemStats (ga_read_memstats) onto the neutral figures, below, and adds
  *    every MemStats field as an extra under Go's field name;
- *  - caps: none yet. The GC, the memory limit and user arenas arrive with their issues.
+ *  - caps: AB_CAP_GC | AB_CAP_MEMLIMIT | AB_CAP_GCPERCENT (goalloc_gc.h): the gc_* members
+ *    call ga_gc_* directly, GC events are translated field by field (no goal or no limit
+ *    becomes -1), and thread_exit also detaches the thread from the collector (a thread
+ *    that has left must never stall a stop-the-world).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 
 #include "ab_allocator.h"
 #include "goalloc.h"
+#include "goalloc_gc.h"
 
 #ifndef AB_GOALLOC_VERSION
 #define AB_GOALLOC_VERSION "unknown"
@@ -107,7 +111,60 @@ static void *ga_aligned(size_t alignment, size_t size)
 
 static void ga_thread_exit(void)
 {
+    ga_gc_thread_detach();
     ga_thread_flush();
+}
+
+/* ---- AB_CAP_GC: the collector (goalloc_gc.h) ---- */
+
+static void *gc_alloc(size_t size, unsigned flags)
+{
+    return ga_gc_alloc(size, (flags & AB_GC_NOSCAN) ? GA_GC_NOSCAN : GA_GC_SCAN);
+}
+
+/* goalloc writes the pointer bits at allocation and keeps no pointer to the descriptor, so a
+ * copy in goalloc's own type is enough. */
+static void *gc_alloc_typed(const ab_gc_type *t, size_t count)
+{
+    if (!t) {
+        errno = EINVAL;
+        return NULL;
+    }
+    ga_gc_type gt = {.size = t->size, .ptrmask = t->ptrmask, .name = t->name};
+    return ga_gc_alloc_typed(&gt, count);
+}
+
+static ab_gc_event_fn hook_fn;
+static void *hook_ctx;
+
+static int64_t as_i64(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? -1 : (int64_t)v;
+}
+
+static void gc_event(const ga_gc_event *ev, void *ctx)
+{
+    (void)ctx;
+    ab_gc_event e = {.kind = ev->kind == GA_GC_EV_START ? AB_GC_EV_CYCLE_START : AB_GC_EV_CYCLE_END,
+                     .cycle = ev->cycle,
+                     .t_ns = ev->t_ns,
+                     .pause_ns = ev->pause_ns,
+                     .heap_before = as_i64(ev->heap_before),
+                     .heap_after = ev->kind == GA_GC_EV_END ? as_i64(ev->heap_after) : -1,
+                     .heap_marked = ev->kind == GA_GC_EV_END ? as_i64(ev->heap_marked) : -1,
+                     .heap_goal = as_i64(ev->heap_goal),
+                     .mem_limit = ev->mem_limit == INT64_MAX ? -1 : ev->mem_limit,
+                     .forced = ev->forced};
+    ab_gc_event_fn fn = hook_fn;
+    if (fn) fn(&e, hook_ctx);
+}
+
+static void gc_set_event_hook(ab_gc_event_fn fn, void *ctx)
+{
+    ga_gc_set_event_hook(NULL, NULL);
+    hook_fn = fn;
+    hook_ctx = ctx;
+    if (fn) ga_gc_set_event_hook(gc_event, NULL);
 }
 
 /* ---- Stats: Go's MemStats ---- */
@@ -141,19 +198,19 @@ static int ga_stats(ab_stats *out)
     return 0;
 }
 
-/* PURGE (and FULL: no GC in manual mode): flush the calling thread's cache so its empty spans
- * go back to the heap, then return every free page to the OS (Go's debug.FreeOSMemory).
- * Pages cached by other threads stay until those threads flush. */
+/* FULL: a collection cycle first. Then (PURGE too) flush the calling thread's cache so its
+ * empty spans go back to the heap, and return every free page to the OS (Go's
+ * debug.FreeOSMemory). Pages cached by other threads stay until those threads flush. */
 static void ga_collect(int level)
 {
-    (void)level;
+    if (level == AB_COLLECT_FULL) ga_gc();
     ga_thread_flush();
     ga_free_os_memory();
 }
 
 const ab_allocator ab_alloc_goalloc = {
     .name = "goalloc",
-    .caps = 0,
+    .caps = AB_CAP_GC | AB_CAP_MEMLIMIT | AB_CAP_GCPERCENT,
     .version = ga_version,
     .init = NULL,
     .check_process_malloc = ga_check_process_malloc,
@@ -167,4 +224,13 @@ const ab_allocator ab_alloc_goalloc = {
     .thread_exit = ga_thread_exit,
     .stats = ga_stats,
     .collect = ga_collect,
+    .gc_alloc = gc_alloc,
+    .gc_alloc_typed = gc_alloc_typed,
+    .gc_add_roots = ga_gc_add_roots,
+    .gc_remove_roots = ga_gc_remove_roots,
+    .gc_store_ptr = ga_store_ptr,
+    .gc_collect = ga_gc,
+    .gc_set_event_hook = gc_set_event_hook,
+    .set_memory_limit = ga_set_memory_limit,
+    .set_gc_percent = ga_set_gc_percent,
 };

@@ -729,7 +729,7 @@ static void cycle(gcache *self, bool forced)
     uint64_t before = atomic_load(&heap_live), n = atomic_load(&numgc_atomic) + 1;
     ga_gc_event ev = {.kind = GA_GC_EV_START,
                       .cycle = n,
-                      .t_ns = t1,
+                      .t_ns = t0,
                       .heap_before = before,
                       .heap_goal = pacer.heap_goal,
                       .mem_limit = pacer.mem_limit,
