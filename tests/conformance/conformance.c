@@ -510,7 +510,7 @@ int main(void)
     };
     const struct CMUnitTest gc[] = {
         cmocka_unit_test(test_gc_reachable_survive),
-        cmocka_unit_test(test_gc_manual_blocks_are_roots),
+        cmocka_unit_test(test_gc_roots_in_manual_blocks),
         cmocka_unit_test(test_gc_typed),
         cmocka_unit_test(test_gc_events),
     };

@@ -59,20 +59,31 @@ void test_gc_reachable_survive(void **state)
     assert_int_equal(A->gc_add_roots(&ct_roots[2], &ct_roots[1]), -1); /* hi < lo */
 }
 
-/* Manual blocks keep collected objects alive: they are scanned. */
-void test_gc_manual_blocks_are_roots(void **state)
+/* A root range may lie in a manual block (malloc'd memory): registered, it keeps what it
+ * points to alive. Boehm also scans its manual (uncollectable) blocks without registration, as
+ * ab_boehm.c documents; the interface promises only registered roots, so only boehm is held to
+ * that part. */
+void test_gc_roots_in_manual_blocks(void **state)
 {
     (void)state;
-    void **holder = A->malloc(8 * sizeof(void *));
+    void **holder = A->malloc(8 * sizeof(void *)), **plain = A->malloc(8 * sizeof(void *));
     assert_non_null(holder);
-    void *obj = A->gc_alloc(1000, AB_GC_NOSCAN);
+    assert_non_null(plain);
+    assert_int_equal(A->gc_add_roots(holder, holder + 8), 0);
+    void *obj = A->gc_alloc(1000, AB_GC_NOSCAN), *obj2 = A->gc_alloc(1000, AB_GC_NOSCAN);
     assert_non_null(obj);
+    assert_non_null(obj2);
     ct_fill(obj, 0, 1000, 5);
+    ct_fill(obj2, 0, 1000, 6);
     A->gc_store_ptr(&holder[5], obj);
-    obj = NULL;
+    A->gc_store_ptr(&plain[2], obj2);
+    obj = obj2 = NULL;
     ct_gc_churn(4);
     assert_int_equal(ct_verify(holder[5], 1000, 5), SIZE_MAX);
+    if (strcmp(A->name, "boehm") == 0) assert_int_equal(ct_verify(plain[2], 1000, 6), SIZE_MAX);
+    assert_int_equal(A->gc_remove_roots(holder, holder + 8), 0);
     A->free(holder);
+    A->free(plain);
 }
 
 void test_gc_typed(void **state)
@@ -144,6 +155,8 @@ void test_gc_events(void **state)
     print_message("gc cycle %" PRIu64 ": pause %" PRIu64 " ns, heap %" PRId64 " -> %" PRId64
                   ", forced %d\n",
                   end->cycle, end->pause_ns, end->heap_before, end->heap_after, end->forced);
+    print_message("  start t %" PRIu64 " ns (cycle %" PRIu64 "), end t %" PRIu64 " ns, %d events\n",
+                  start->t_ns, start->cycle, end->t_ns, n);
     assert_true(start->cycle >= 1);
     assert_int_equal(start->cycle, end->cycle);
     assert_true(end->t_ns >= start->t_ns);
