@@ -24,10 +24,11 @@
  * else NULL + ENOMEM: goalloc never aborts on exhaustion; absurd sizes fail at once).
  *
  * Departures from Go, for C: (1) the interface demands 16-byte alignment for sizes >= 16, and
- * Go's 24-byte class only guarantees 8, so requests of 17..24 B use the 32-byte class; (2) a
- * tiny sub-object is aligned to min(8, largest power of two <= size), which meets Go's offset
- * rule (multiples of 8 -> 8, of 4 -> 4, of 2 -> 2) and also suits a C type smaller than the
- * request; (3) explicit free (DESIGN.md) exists.
+ * Go's 24-byte class only guarantees 8, so requests of 17..24 B use the 32-byte class; (2) the
+ * interface demands at least 8-byte alignment for every size, so a tiny sub-object starts at
+ * offset 0 or 8 of its block (Go aligns a 1..7-byte object to its own size and packs more):
+ * two objects of up to 8 bytes share a block, a 9..15-byte one gets a block of its own;
+ * (3) explicit free (DESIGN.md) exists.
  *
  * Free. free(p) finds p's span through the arena map. Small blocks go on the calling thread's
  * LIFO list for their index (like Go's experimental freegc lists, spec 3.5): no lock, no
@@ -118,9 +119,11 @@ static inline unsigned class_of(size_t size)
     return _ga_size_to_class(size);
 }
 
+/* Offset alignment of a tiny sub-object: always 8 (departure 2 above). */
 static inline size_t tiny_align(size_t size)
 {
-    return size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
+    (void)size;
+    return 8;
 }
 
 /* ---- Fast paths ---- */

@@ -208,35 +208,30 @@ static void test_tiny_packing(void **state)
     assert_int_equal((uintptr_t)a % 16, 0);
     assert_int_equal(ga_usable_size(a), 8);
     assert_int_equal(ga_usable_size(b), 8);
-    char *c = ga_malloc(3), *d = ga_malloc(1), *e = ga_malloc(4), *f = ga_malloc(2);
-    /* c opens a new block (a's is full): c at 0, d at 3, e aligned to 4, f aligned to 2 */
+    char *c = ga_malloc(3), *d = ga_malloc(1); /* a new block (a's is full): offsets 0 and 8 */
     assert_int_equal((uintptr_t)c % 16, 0);
-    assert_ptr_equal(d, c + 3);
-    assert_ptr_equal(e, c + 4);
-    assert_ptr_equal(f, c + 8);
+    assert_ptr_equal(d, c + 8);
     assert_int_equal(ga_usable_size(c), 3);
     assert_int_equal(ga_usable_size(d), 1);
-    assert_int_equal(ga_usable_size(e), 4);
-    char *g = ga_malloc(12); /* does not fit at 10: a new block, used for g alone */
+    char *e = ga_malloc(4), *f = ga_malloc(2); /* c's block is full: a new one */
+    assert_int_equal((uintptr_t)e % 16, 0);
+    assert_ptr_equal(f, e + 8);
+    char *g = ga_malloc(12); /* no room at 16: a block of its own; e's (10 used) stays current */
     assert_int_equal((uintptr_t)g % 16, 0);
-    char *h = ga_malloc(4); /* still packs into c's block (offset 12, 4-aligned) */
-    assert_ptr_equal(h, c + 12);
+    assert_int_equal(ga_usable_size(g), 12);
+    char *h = ga_malloc(4); /* offset 16 does not fit: a new block, which replaces e's */
+    assert_int_equal((uintptr_t)h % 16, 0);
+    char *i = ga_malloc(5);
+    assert_ptr_equal(i, h + 8);
     assert_int_equal(ga_usable_size(h), 4);
-    char *i = ga_malloc(5), *j = ga_malloc(7); /* c's block is full: a new one, replaced */
-    assert_int_equal((uintptr_t)i % 16, 0);
-    assert_ptr_equal(j, i + 8);
     assert_int_equal(ga_usable_size(i), 5);
-    assert_int_equal(ga_usable_size(j), 7);
-    ga_free(i);
-    ga_free(j);
-    ga_free(a);
-    ga_free(b);
-    ga_free(c);
-    ga_free(d);
-    ga_free(e);
-    ga_free(f);
-    ga_free(g);
-    ga_free(h);
+    char *z = ga_malloc(0); /* malloc(0) is a 1-byte tiny request: 8-aligned like every block */
+    assert_int_equal((uintptr_t)z % 8, 0);
+    void *all[] = {a, b, c, d, e, f, g, h, i, z};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+        assert_int_equal((uintptr_t)all[k] % 8, 0);
+        ga_free(all[k]);
+    }
 }
 
 static void test_tiny_reclaimed(void **state)
@@ -251,6 +246,7 @@ static void test_tiny_reclaimed(void **state)
         v[i] = ga_malloc(size);
         assert_non_null(v[i]);
         assert_true(ga_usable_size(v[i]) >= size);
+        assert_int_equal((uintptr_t)v[i] % 8, 0);
         memset(v[i], 0x5a, size);
     }
     ga_memstats mid = read_flushed();
