@@ -397,6 +397,7 @@ static void chart_latency(rep *R, const char *workload, const char *op)
     size_t idx = 0, sidx[MAX_ALLOCS];
     const char *series[MAX_ALLOCS];
     long thr = -1;
+    double maxinv = 1;
     for (size_t a = 0; a < R->nallocs; a++) {
         const hn_row *r = representative(R, workload, R->allocs[a]);
         hn_hgrm h;
@@ -405,15 +406,21 @@ static void chart_latency(rep *R, const char *workload, const char *op)
         int rc = hn_results_cell_hgrm(&R->res, r, op, &h, err, sizeof err);
         if (rc < 0) note(R, "latency chart of %s/%s: %s", workload, op, err);
         if (rc <= 0) continue;
-        if (h.n == 0 || (!dat && !(dat = open_in(R, c.name, "dat")))) {
+        if (h.n == 0) {
             hn_hgrm_free(&h);
-            if (h.n == 0) continue;
+            continue;
+        }
+        if (!dat && !(dat = open_in(R, c.name, "dat"))) {
+            hn_hgrm_free(&h);
             return;
         }
         fprintf(dat, "%s# %s (cell %s, rep %ld): 1/(1-p) latency_ns percentile\n",
                 idx ? "\n\n" : "", r->alloc, r->cell_id, r->rep);
         for (size_t i = 0; i < h.n; i++)
-            if (h.inv[i] >= 1) fprintf(dat, "%.6g %.6g %.12g\n", h.inv[i], h.value[i], h.pct[i]);
+            if (h.inv[i] >= 1) {
+                fprintf(dat, "%.6g %.6g %.12g\n", h.inv[i], h.value[i], h.pct[i]);
+                maxinv = fmax(maxinv, h.inv[i]);
+            }
         hn_hgrm_free(&h);
         thr = r->threads;
         series[idx] = r->alloc;
@@ -427,11 +434,17 @@ static void chart_latency(rep *R, const char *workload, const char *op)
              op, thr, thr == 1 ? "" : "s");
     FILE *f = gp_begin(R, &c);
     if (!f) return;
-    fputs("set logscale x\nset logscale y\nset xrange [1:100000]\n"
-          "set xtics (\"0%%\" 1, \"50%%\" 2, \"90%%\" 10, \"99%%\" 100, \"99.9%%\" 1000, "
-          "\"99.99%%\" 10000, \"99.999%%\" 100000)\n"
-          "set xlabel 'percentile'\nset ylabel 'latency (ns)'\nplot ",
-          f);
+    /* x runs to the next power of ten above the deepest percentile measured (at least 99.99%,
+     * so the axis always shows the labels of BENCH_METHOD.md) */
+    double xmax = fmin(1e7, fmax(1e4, pow(10, ceil(log10(maxinv)))));
+    fprintf(
+        f,
+        "set logscale x\nset logscale y\nset xrange [1:%g]\n"
+        "set xtics (\"0%%%%\" 1, \"50%%%%\" 2, \"90%%%%\" 10, \"99%%%%\" 100, \"99.9%%%%\" 1000, "
+        "\"99.99%%%%\" 10000, \"99.999%%%%\" 100000, \"99.9999%%%%\" 1000000, "
+        "\"99.99999%%%%\" 10000000)\n"
+        "set xlabel 'percentile'\nset ylabel 'latency (ns)'\nplot ",
+        xmax);
     for (size_t i = 0; i < idx; i++) {
         fprintf(f, "%s'%s.dat' index %zu using 1:2 with steps lw 2 lc rgb '%s' title ",
                 i ? ", \\\n     " : "", c.name, i, color(sidx[i]));
@@ -592,8 +605,9 @@ static void chart_relative(rep *R)
     if (!f) return;
     fprintf(f,
             "set logscale y\nset yrange [%.4g:%.4g]\nset ylabel 'relative to %s (log scale)'\n"
-            "set ytics (\"1/8\" 0.125, \"1/4\" 0.25, \"1/2\" 0.5, \"0.7\" 0.7, \"1\" 1, \"1.4\" "
-            "1.4, \"2\" 2, \"4\" 4, \"8\" 8, \"16\" 16)\n"
+            "set ytics (\"1/64\" 0.015625, \"1/16\" 0.0625, \"1/8\" 0.125, \"1/4\" 0.25, "
+            "\"1/2\" 0.5, \"0.7\" 0.7, \"1\" 1, \"1.4\" 1.4, \"2\" 2, \"4\" 4, \"8\" 8, "
+            "\"16\" 16, \"64\" 64)\n"
             "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
             "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -30\nset "
             "bmargin 9\n"
