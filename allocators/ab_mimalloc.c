@@ -205,8 +205,11 @@ static int mi_ab_stats(ab_stats *out)
     ab_stats_put(out, "process.page_faults", (double)faults);
 
     mi_stats_merge(); /* this thread's counters into the main table */
-    mi_text *t = malloc(sizeof *t);
-    if (!t) return 0;
+    /* one static buffer, so that a sampler calling stats() every few ms allocates nothing */
+    static mi_text text;
+    static pthread_mutex_t text_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&text_lock);
+    mi_text *t = &text;
     t->len = 0;
     t->buf[0] = '\0';
     mi_stats_print_out(mi_text_out, t);
@@ -227,7 +230,7 @@ static int mi_ab_stats(ab_stats *out)
         snprintf(key, sizeof key, "stats.%s", counts[i]);
         if (mi_row(t->buf, counts[i], 0, &v) == 0) ab_stats_put(out, key, v);
     }
-    free(t);
+    pthread_mutex_unlock(&text_lock);
     if (reserved >= 0 && committed >= 0) {
         out->retained = reserved > committed ? (uint64_t)(reserved - committed) : 0;
         out->valid |= AB_STAT_retained;

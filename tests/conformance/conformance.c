@@ -507,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_mt_thread_exit_with_live_blocks),
         cmocka_unit_test(test_mt_churn_32_threads),
         cmocka_unit_test(test_mt_threads_without_thread_init),
+        cmocka_unit_test(test_mt_stats_while_allocating),
     };
     const struct CMUnitTest gc[] = {
         cmocka_unit_test(test_gc_reachable_survive),

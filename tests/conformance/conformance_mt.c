@@ -1,6 +1,7 @@
 /* conformance_mt.c - the conformance suite's multi-threaded tests (see conformance.c): no
  * overlap among blocks allocated concurrently, blocks freed by another thread, threads exiting
- * while their blocks live, 32 threads of churn, threads that never call thread_init.
+ * while their blocks live, 32 threads of churn, threads that never call thread_init, stats()
+ * and collect() while other threads allocate.
  * Named test_mt_* so a build can skip them as a group (AB_CT_SKIP='test_mt_*').
  */
 #include "ct_suite.h"
@@ -300,4 +301,50 @@ void test_mt_threads_without_thread_init(void **state)
         assert_int_equal(pthread_join(t[i], NULL), 0);
     assert_int_equal(atomic_load(&ct_thread_errors), 0);
     A->collect(AB_COLLECT_FULL);
+}
+
+/* ---- stats() and collect() while other threads allocate ---- */
+
+static atomic_int ct_stop_churn;
+
+static void *ct_bg_churn(void *arg)
+{
+    uint64_t rng = 0xB0B0ull + (uintptr_t)arg;
+    ct_block slot[16];
+    memset(slot, 0, sizeof slot);
+    for (uint32_t op = 0; !atomic_load(&ct_stop_churn); op++) {
+        ct_block *b = &slot[ct_rand(&rng) % 16];
+        if (b->p) {
+            if (ct_verify(b->p, b->size, b->seed) != SIZE_MAX)
+                ct_thread_error("block changed while live", b->p, b->size);
+            A->free(b->p);
+        }
+        *b = ct_alloc_mixed(&rng, op);
+        if (!b->p) ct_thread_error("allocation failed", NULL, b->size);
+    }
+    for (int i = 0; i < 16; i++)
+        A->free(slot[i].p);
+    return NULL;
+}
+
+/* The header: stats() "may be called from any thread while others allocate". */
+void test_mt_stats_while_allocating(void **state)
+{
+    (void)state;
+    atomic_store(&ct_thread_errors, 0);
+    atomic_store(&ct_stop_churn, 0);
+    ct_thread t[3];
+    for (uintptr_t i = 0; i < 3; i++)
+        ct_start(&t[i], ct_bg_churn, (void *)i);
+    for (int i = 0; i < 200 / CT_SCALE; i++) {
+        ab_stats s;
+        assert_int_equal(A->stats(&s), 0);
+        assert_true(s.valid != 0);
+        assert_true(s.n_extra <= AB_STATS_MAX_EXTRA);
+        if (i % 50 == 0) A->collect(AB_COLLECT_PURGE);
+    }
+    atomic_store(&ct_stop_churn, 1);
+    for (int i = 0; i < 3; i++)
+        ct_join(&t[i]);
+    assert_int_equal(atomic_load(&ct_thread_errors), 0);
 }

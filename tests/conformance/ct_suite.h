@@ -162,6 +162,7 @@ void test_mt_cross_thread_free(void **state);
 void test_mt_thread_exit_with_live_blocks(void **state);
 void test_mt_churn_32_threads(void **state);
 void test_mt_threads_without_thread_init(void **state);
+void test_mt_stats_while_allocating(void **state);
 void test_gc_reachable_survive(void **state);
 void test_gc_roots_in_manual_blocks(void **state);
 void test_gc_typed(void **state);
