@@ -80,16 +80,25 @@ static inline void bo_ensure_registered(void)
     if (__builtin_expect(bo_thread_registered == 0, 0) && atomic_load(&bo_inited)) bo_thread_init();
 }
 
-static int bo_init(char *err, size_t errlen)
+static pthread_once_t bo_init_once = PTHREAD_ONCE_INIT;
+
+/* Runs once, on the thread that calls init() first (the runner's main thread). bo_inited is
+ * published last, so a thread that sees it may register. */
+static void bo_init_body(void)
 {
-    (void)err;
-    (void)errlen;
-    if (atomic_exchange(&bo_inited, 1)) return 0;
     GC_INIT();
     GC_allow_register_threads();
     pthread_key_create(&bo_thread_key, bo_thread_key_dtor);
     bo_thread_registered = 2;
     bo_install_event_proc();
+    atomic_store(&bo_inited, 1);
+}
+
+static int bo_init(char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    pthread_once(&bo_init_once, bo_init_body);
     return 0;
 }
 
