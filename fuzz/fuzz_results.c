@@ -11,15 +11,22 @@
  *  - on 0 the documented invariants hold (row strings never NULL, lines increasing, csv cells
  *    present, no hgrm row with pct == 1), and parsing the same bytes again gives the same
  *    shape (no hidden state).
- * The reader offers no writer for its own structures (results_write.c writes from the
- * runner's JSON), so there is no round trip here.
+ *  - round trip: rows of accepted runs.jsonl text, written back by the CLI's writer
+ *    (hn_write_runs in results_write.c, to a private temporary folder), read back from the
+ *    written runs.jsonl equal the original rows (numbers to the writer's 12 significant
+ *    digits), and from the written runs.csv have the same rows, strings and the numbers the
+ *    CSV carries: the tool must read back every file it writes.
  */
+#include <ctype.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fz.h"
 #include "hn_results.h"
+#include "hn_run.h"
 
 static void check_err(int rc, const char *err, size_t errlen, const char *what)
 {
@@ -47,6 +54,133 @@ static void check_rows(const hn_results *r, const char *what)
     }
 }
 
+/* ---- Round trip through the writer ---- */
+
+/* A fresh private folder per round trip, removed afterwards (left behind on a finding, so
+ * the written files can be inspected). */
+static char rt_dir[64];
+
+static int rt_begin(void)
+{
+    snprintf(rt_dir, sizeof rt_dir, "%s", "/tmp/fuzz_results.XXXXXX");
+    return mkdtemp(rt_dir) ? 0 : -1;
+}
+
+static void rt_end(void)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/runs.jsonl", rt_dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/runs.csv", rt_dir);
+    unlink(p);
+    rmdir(rt_dir);
+}
+
+static int same_num(double a, double b)
+{
+    if (isnan(a) || isnan(b)) return isnan(a) && isnan(b);
+    return a == b || fabs(a - b) <= 1e-11 * fmax(fabs(a), fabs(b));
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Compares a row read back with the original: everything (jsonl) or what runs.csv carries. */
+static void rt_compare(const hn_row *a, const hn_row *b, int full, const char *what, size_t i)
+{
+    FZ_CHECK(same_str(a->cell_id, b->cell_id) && same_str(a->alloc, b->alloc) &&
+                 same_str(a->workload, b->workload) && same_str(a->status, b->status) &&
+                 a->threads == b->threads && a->rep == b->rep,
+             "round trip via %s: row %zu changed (cell_id \"%s\" -> \"%s\", alloc \"%s\" -> "
+             "\"%s\", status \"%s\" -> \"%s\", threads %ld -> %ld)",
+             what, i, a->cell_id, b->cell_id, a->alloc, b->alloc, a->status, b->status, a->threads,
+             b->threads);
+#define HN_X(f)                                                                                    \
+    FZ_CHECK(same_num(a->f, b->f) || (!full && isnan(b->f)),                                       \
+             "round trip via %s: row %zu field " #f " %.17g -> %.17g", what, i, a->f, b->f);
+    HN_ROW_NUMBERS(HN_X)
+#undef HN_X
+    if (!full) return;
+    FZ_CHECK(same_str(a->params, b->params) && same_str(a->error, b->error) &&
+                 same_str(a->alloc_version, b->alloc_version),
+             "round trip via %s: row %zu params/error/alloc_version changed (\"%s\" -> \"%s\")",
+             what, i, a->params, b->params);
+    FZ_CHECK(a->nlat == b->nlat && a->has_gc == b->has_gc,
+             "round trip via %s: row %zu has %zu lat entries (gc %d), read back %zu (gc %d)", what,
+             i, a->nlat, a->has_gc, b->nlat, b->has_gc);
+    for (size_t k = 0; k < a->nlat; k++) {
+        FZ_CHECK(same_str(a->lat[k].op, b->lat[k].op), "round trip: row %zu lat %zu op changed", i,
+                 k);
+#define HN_X(f)                                                                                    \
+    FZ_CHECK(same_num(a->lat[k].f, b->lat[k].f), "round trip: row %zu lat %s " #f " changed", i,   \
+             a->lat[k].op);
+        HN_LAT_NUMBERS(HN_X)
+#undef HN_X
+    }
+#define HN_X(f) FZ_CHECK(same_num(a->gc.f, b->gc.f), "round trip: row %zu gc " #f " changed", i);
+    HN_GC_NUMBERS(HN_X)
+#undef HN_X
+}
+
+/* The accepted text's objects, one per non-blank line (NULL when jansson disagrees). */
+static json_t *rt_rows(const char *buf, size_t len)
+{
+    json_t *arr = json_array();
+    for (size_t a = 0; a < len;) {
+        const char *nl = memchr(buf + a, '\n', len - a);
+        size_t b = nl ? (size_t)(nl - buf) : len, next = nl ? b + 1 : len;
+        while (a < b && isspace((unsigned char)buf[a]))
+            a++;
+        while (b > a && isspace((unsigned char)buf[b - 1]))
+            b--;
+        if (a < b) {
+            json_t *o = json_loadb(buf + a, b - a, 0, NULL);
+            if (!json_is_object(o)) {
+                json_decref(o);
+                json_decref(arr);
+                return NULL;
+            }
+            json_array_append_new(arr, o);
+        }
+        a = next;
+    }
+    return arr;
+}
+
+static void round_trip(const char *buf, size_t len, const hn_results *orig)
+{
+    json_t *arr = rt_rows(buf, len);
+    if (!arr) return;
+    if (rt_begin() != 0) {
+        json_decref(arr);
+        return;
+    }
+    int rc = hn_write_runs(rt_dir, arr);
+    json_decref(arr);
+    if (rc != 0) { /* out of space or memory: nothing to compare */
+        rt_end();
+        return;
+    }
+    static const char *const files[] = {"runs.jsonl", "runs.csv"};
+    for (int f = 0; f < 2; f++) {
+        char path[128], err[512];
+        snprintf(path, sizeof path, "%s/%s", rt_dir, files[f]);
+        hn_results back;
+        memset(&back, 0, sizeof back);
+        int lrc = hn_results_load(path, &back, err, sizeof err);
+        FZ_CHECK(lrc == 0, "round trip: the reader rejects the %s the writer wrote: %s", files[f],
+                 err);
+        FZ_CHECK(back.nrows == orig->nrows, "round trip via %s: %zu rows, read back %zu", files[f],
+                 orig->nrows, back.nrows);
+        for (size_t i = 0; i < orig->nrows; i++)
+            rt_compare(&orig->rows[i], &back.rows[i], f == 0, files[f], i);
+        hn_results_free(&back);
+    }
+    rt_end();
+}
+
 static void fuzz_rows(const char *buf, size_t len, char *err, size_t errlen, int csv)
 {
     const char *what = csv ? "hn_results_parse_csv" : "hn_results_parse_jsonl";
@@ -68,6 +202,7 @@ static void fuzz_rows(const char *buf, size_t len, char *err, size_t errlen, int
             FZ_CHECK(strcmp(r.rows[i].cell_id, again.rows[i].cell_id) == 0 &&
                          strcmp(r.rows[i].params, again.rows[i].params) == 0,
                      "%s: second parse differs at row %zu", what, i);
+        if (!csv) round_trip(buf, len, &r);
     }
     hn_results_free(&r);
     hn_results_free(&again);
