@@ -252,9 +252,60 @@ static GA_COLD void bad_call(const char *fn, const char *what, const void *p, co
     if (GOALLOC_DEBUG >= 1) _ga_fatal("%s(): %s %p%s", fn, what, p, detail);
 }
 
+/* Debug level >= 1: cheaply visible caller mistakes on a small block. */
+static void check_small_free(ga_mcache *c, ga_span *s, void *p)
+{
+    uintptr_t off = (uintptr_t)p - s->base;
+    unsigned idx = _ga_slot_index(s->divmagic, off);
+    if ((uintptr_t)idx * s->elemsize != off)
+        bad_call("free", "invalid pointer", p, " (inside a block)");
+    if (c->cls[s->ci].free == p) bad_call("free", "double free of", p, "");
+    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == c &&
+        !_ga_span_slot_allocated(s, idx))
+        bad_call("free", "double free of", p, "");
+}
+
+/* A small block goes on the thread's local list; true when the list is now over its cap. */
+static inline bool local_push(ga_mcache *c, ga_span *s, void *p)
+{
+    ga_mcache_class *e = &c->cls[s->ci];
+    *(void **)p = e->free;
+    GA_POISON(p, s->elemsize);
+    e->free = p;
+    GA_COUNTER_ADD(e->nfreed, 1);
+    return ++e->nfree > e->cap;
+}
+
+/* Frees without a cache (the thread has none and none can be made: out of metadata). */
+static void free_without_cache(ga_span *s, void *p)
+{
+    if (s->ci == GA_GC_CI) {
+        _ga_gc_free(s, p);
+    } else if (s->ci >= 2) {
+        *(void **)p = NULL;
+        GA_POISON(p, s->elemsize);
+        _ga_mcentral_free_list(NULL, s->ci, p);
+    } else if ((uintptr_t)p == s->base) {
+        _ga_mheap_free_span(s);
+    }
+}
+
+/* Everything ga_free's fast path leaves: the thread's first free (no cache yet), collected,
+ * tiny and large objects, and a local list over its cap. */
 static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
 {
     uintptr_t a = (uintptr_t)p;
+    if (!c) {
+        c = get_mcache();
+        if (GA_UNLIKELY(!c)) {
+            free_without_cache(s, p);
+            return;
+        }
+        if (s->ci >= 2 && s->ci < GA_TINY_CENTRAL) {
+            if (GOALLOC_DEBUG >= 1) check_small_free(c, s, p);
+            if (!local_push(c, s, p)) return;
+        }
+    }
     if (s->ci == GA_GC_CI) { /* a collected object (gc.c) */
         _ga_gc_free(s, p);
         return;
@@ -276,19 +327,8 @@ static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
     _ga_mcache_release_half(c, s->ci); /* local list over its cap */
 }
 
-/* Debug level >= 1: cheaply visible caller mistakes on a small block. */
-static void check_small_free(ga_mcache *c, ga_span *s, void *p)
-{
-    uintptr_t off = (uintptr_t)p - s->base;
-    unsigned idx = _ga_slot_index(s->divmagic, off);
-    if ((uintptr_t)idx * s->elemsize != off)
-        bad_call("free", "invalid pointer", p, " (inside a block)");
-    if (c->cls[s->ci].free == p) bad_call("free", "double free of", p, "");
-    if (atomic_load_explicit(&s->owner, memory_order_relaxed) == c &&
-        !_ga_span_slot_allocated(s, idx))
-        bad_call("free", "double free of", p, "");
-}
-
+/* Budget: the arena map lookup, one push on the local list; no locks, no atomics, no stack
+ * frame at debug level 0 (every other case is a tail call to free_slow). */
 void ga_free(void *p)
 {
     if (!p) return;
@@ -297,28 +337,11 @@ void ga_free(void *p)
         bad_call("free", "invalid pointer", p, " (not goalloc's, or already freed)");
         return;
     }
-    ga_mcache *c = get_mcache();
-    if (GA_UNLIKELY(!c)) { /* no cache (out of metadata): free through the central lists */
-        if (s->ci == GA_GC_CI) {
-            _ga_gc_free(s, p);
-        } else if (s->ci >= 2) {
-            *(void **)p = NULL;
-            GA_POISON(p, s->elemsize);
-            _ga_mcentral_free_list(NULL, s->ci, p);
-        } else if (s->ci < 2 && (uintptr_t)p == s->base) {
-            _ga_mheap_free_span(s);
-        }
-        return;
-    }
+    ga_mcache *c = _ga_tls_mcache;
     unsigned ci = s->ci;
-    if (GA_LIKELY(ci >= 2 && ci < GA_TINY_CENTRAL)) { /* not tiny, not collected */
+    if (GA_LIKELY(c != NULL && ci >= 2 && ci < GA_TINY_CENTRAL)) { /* not tiny, not collected */
         if (GOALLOC_DEBUG >= 1) check_small_free(c, s, p);
-        ga_mcache_class *e = &c->cls[ci];
-        *(void **)p = e->free;
-        GA_POISON(p, s->elemsize);
-        e->free = p;
-        GA_COUNTER_ADD(e->nfreed, 1);
-        if (GA_LIKELY(++e->nfree <= e->cap)) return;
+        if (GA_LIKELY(!local_push(c, s, p))) return;
     }
     free_slow(c, s, p);
 }
