@@ -18,9 +18,9 @@
  *    is registered by its first allocation and unregistered by a thread-key destructor at its
  *    exit (libgc aborts when an unregistered thread triggers a collection). Before init() no
  *    thread is registered.
- *  - stats(): Boehm counts no live bytes, so `allocated` is n/a: its uncollectable-bytes counter
- *    (GC_get_non_gc_bytes, the extra "non_gc_bytes") is not reliable in libgc 8.2.2 (a large
- *    block is not added when allocated but is subtracted when freed, so it goes negative).
+ *  - stats(): Boehm counts no live bytes, so `allocated` is n/a. Its uncollectable-bytes
+ *    counter (GC_get_non_gc_bytes) is not reported at all: in libgc 8.2.2 the fast allocation
+ *    paths do not add to it but GC_free subtracts, so it goes negative (wraps) under churn.
  *    mapped = heap minus unmapped, active = heap blocks holding objects (heap minus free and
  *    unmapped blocks), retained = unmapped; resident is n/a.
  *  - process malloc is glibc's: check_process_malloc() runs the sys check, then proves that
@@ -192,7 +192,6 @@ static int bo_stats(ab_stats *out)
     ab_stats_put(out, "heapsize_full", (double)ps.heapsize_full);
     ab_stats_put(out, "free_bytes_full", (double)ps.free_bytes_full);
     ab_stats_put(out, "unmapped_bytes", (double)ps.unmapped_bytes);
-    ab_stats_put(out, "non_gc_bytes", (double)(int64_t)ps.non_gc_bytes); /* see the top */
     ab_stats_put(out, "gc_no", (double)ps.gc_no);
     ab_stats_put(out, "bytes_allocd_since_gc", (double)ps.bytes_allocd_since_gc);
     ab_stats_put(out, "allocd_bytes_before_gc", (double)ps.allocd_bytes_before_gc);
