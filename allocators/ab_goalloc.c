@@ -72,41 +72,13 @@ static int ga_check_process_malloc(char *err, size_t errlen)
 
 /* ---- Allocation: ga_* directly ---- */
 
-/* The interface wants at least 8-byte alignment for every block; goalloc's tiny allocator
- * (Go's rule) aligns a request under 16 B only to the largest power of two <= its size (1 B ->
- * any address). Requests of 1..15 B are therefore rounded up to a multiple of 8: 1..8 B stay
- * tiny (8-byte sub-objects, two per 16-byte block, as Go's new(int64)), 9..15 B take the
- * 16-byte class. 0 and sizes >= 16 pass unchanged. */
-static inline size_t min_align8(size_t size)
-{
-    return size - 1 < 15 ? (size + 7) & ~(size_t)7 : size;
-}
-
-static void *ga_malloc8(size_t size)
-{
-    return ga_malloc(min_align8(size));
-}
-
-static void *ga_calloc8(size_t n, size_t size)
-{
-    size_t bytes;
-    if (!__builtin_mul_overflow(n, size, &bytes) && bytes - 1 < 15)
-        return ga_calloc(1, min_align8(bytes));
-    return ga_calloc(n, size);
-}
-
-static void *ga_realloc8(void *p, size_t size)
-{
-    return ga_realloc(p, min_align8(size));
-}
-
 static void *ga_aligned(size_t alignment, size_t size)
 {
     if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
         errno = EINVAL;
         return NULL;
     }
-    return ga_aligned_alloc(alignment, min_align8(size));
+    return ga_aligned_alloc(alignment, size);
 }
 
 static void ga_thread_exit(void)
@@ -214,9 +186,9 @@ const ab_allocator ab_alloc_goalloc = {
     .version = ga_version,
     .init = NULL,
     .check_process_malloc = ga_check_process_malloc,
-    .malloc = ga_malloc8,
-    .calloc = ga_calloc8,
-    .realloc = ga_realloc8,
+    .malloc = ga_malloc,
+    .calloc = ga_calloc,
+    .realloc = ga_realloc,
     .free = ga_free,
     .aligned_alloc = ga_aligned,
     .usable_size = ga_usable_size,

@@ -3,7 +3,6 @@
  *
  * Every function forwards to the ga_* entry point of the same meaning; C and POSIX semantics
  * (NULL + errno, never abort) come from malloc.c. Invariants:
- *  - every block is at least 8-byte aligned (min_align8 below: the one departure from ga_*);
  *  - nothing here runs before the first allocation except the constructor, which only
  *    registers the fork handlers; goalloc initialises lazily inside ga_malloc & co, reads
  *    its options with getenv and never calls malloc itself, so there is no dlsym and no
@@ -24,19 +23,9 @@
 /* cfree is gone from glibc's headers (2.26) but old binaries still call it. */
 void cfree(void *p);
 
-/* Programs written for glibc assume every block is at least 8-byte aligned (pointer tagging
- * in interpreters, 8-byte fields in short buffers); goalloc's tiny allocator (Go's rule)
- * aligns a request under 16 B only to the largest power of two <= its size. So requests of
- * 1..15 B are rounded up to a multiple of 8: 1..8 B stay tiny (8-byte sub-objects, two per
- * 16-byte block), 9..15 B take the 16-byte class. 0 and sizes >= 16 pass unchanged. */
-static inline size_t min_align8(size_t size)
-{
-    return size - 1 < 15 ? (size + 7) & ~(size_t)7 : size;
-}
-
 void *malloc(size_t size)
 {
-    return ga_malloc(min_align8(size));
+    return ga_malloc(size);
 }
 
 void free(void *p)
@@ -51,15 +40,12 @@ void cfree(void *p)
 
 void *calloc(size_t n, size_t size)
 {
-    size_t bytes;
-    if (!__builtin_mul_overflow(n, size, &bytes) && bytes - 1 < 15)
-        return ga_calloc(1, min_align8(bytes));
     return ga_calloc(n, size);
 }
 
 void *realloc(void *p, size_t size)
 {
-    return ga_realloc(p, min_align8(size));
+    return ga_realloc(p, size);
 }
 
 void *reallocarray(void *p, size_t n, size_t size)
@@ -69,12 +55,12 @@ void *reallocarray(void *p, size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return ga_realloc(p, min_align8(bytes));
+    return ga_realloc(p, bytes);
 }
 
 void *aligned_alloc(size_t alignment, size_t size)
 {
-    return ga_aligned_alloc(alignment, min_align8(size));
+    return ga_aligned_alloc(alignment, size);
 }
 
 int posix_memalign(void **out, size_t alignment, size_t size)
@@ -84,7 +70,7 @@ int posix_memalign(void **out, size_t alignment, size_t size)
 
 void *memalign(size_t alignment, size_t size)
 {
-    return ga_memalign(alignment, min_align8(size));
+    return ga_memalign(alignment, size);
 }
 
 void *valloc(size_t size)
