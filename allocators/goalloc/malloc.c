@@ -129,7 +129,7 @@ static inline size_t tiny_align(size_t size)
 /* ---- Fast paths ---- */
 
 /* Budget: one pop from the local list, or one ctz in the cached span; no locks, no atomics. */
-static inline void *small_alloc(ga_mcache *c, unsigned ci)
+static inline __attribute__((always_inline)) void *small_alloc(ga_mcache *c, unsigned ci)
 {
     ga_mcache_class *e = &c->cls[ci];
     void *p = e->free;
@@ -165,7 +165,7 @@ static inline void *small_alloc(ga_mcache *c, unsigned ci)
 }
 
 /* Budget: an aligned bump inside the current 16-byte block and one relaxed 16-bit store. */
-static inline void *tiny_alloc(ga_mcache *c, size_t size)
+static inline __attribute__((always_inline)) void *tiny_alloc(ga_mcache *c, size_t size)
 {
     size_t align = tiny_align(size);
     size_t off = (c->tinyoffset + align - 1) & ~(align - 1);
