@@ -526,10 +526,10 @@ typedef struct ga_thread_counters {
 
 /* One entry per cache index: the current span, the local free list, the counters. */
 typedef struct ga_mcache_class {
-    ga_span *span;    /* current span, &_ga_span_empty when none */
-    void *free;       /* LIFO of blocks freed on this thread, linked through their first word */
-    uint32_t nfree;   /* length of free */
-    uint32_t cap;     /* above this, half of free goes back to the spans */
+    ga_span *span;  /* current span, &_ga_span_empty when none */
+    void *free;     /* LIFO of blocks freed on this thread, linked through their first word */
+    uint32_t nfree; /* length of free */
+    uint32_t cap;   /* above this, half of free goes back to the spans */
     _Atomic uint64_t nmalloc; /* blocks allocated since the last flush (GA_COUNTER_ADD) */
     _Atomic uint64_t nfreed;  /* blocks freed since the last flush (GA_COUNTER_ADD) */
 } ga_mcache_class;
