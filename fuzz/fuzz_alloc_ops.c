@@ -537,6 +537,14 @@ const char *__asan_default_options(void)
     return "allocator_may_return_null=1";
 }
 #endif
+#if FZ_TSAN
+/* The same for TSan's allocator (the tsan preset replays this corpus). */
+const char *__tsan_default_options(void);
+const char *__tsan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+#endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -26,6 +26,17 @@
 #ifndef FZ_ASAN
 #define FZ_ASAN 0
 #endif
+/* FZ_TSAN: 1 under ThreadSanitizer (the tsan preset replays the corpora too). */
+#if defined(__SANITIZE_THREAD__)
+#define FZ_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define FZ_TSAN 1
+#endif
+#endif
+#ifndef FZ_TSAN
+#define FZ_TSAN 0
+#endif
 
 /* The fuzzer entry point every target defines (replay_main.c calls it too). */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
