@@ -289,6 +289,19 @@ static void test_aligned_alloc_invalid(void **state)
     }
 }
 
+/* A power of two no allocator can honour is a valid alignment: NULL + ENOMEM, not EINVAL. */
+static void test_aligned_alloc_unsatisfiable(void **state)
+{
+    (void)state;
+    const size_t huge[] = {(size_t)1 << 62, (size_t)1 << 63};
+    for (size_t i = 0; i < sizeof huge / sizeof huge[0]; i++) {
+        char what[96];
+        snprintf(what, sizeof what, "aligned_alloc(%zu, 64)", huge[i]);
+        errno = 0;
+        expect_enomem(A->aligned_alloc(huge[i], 64), what);
+    }
+}
+
 #if AB_CT_PROCESS_MALLOC
 /* Known bugs of a library's own entry points that its adapter works around; the process entry
  * points keep them. Listed by version so a fixed version makes the entry inert. */
@@ -494,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_calloc_zeroed_and_reused),
         cmocka_unit_test(test_aligned_alloc_powers),
         cmocka_unit_test(test_aligned_alloc_invalid),
+        cmocka_unit_test(test_aligned_alloc_unsatisfiable),
 #if AB_CT_PROCESS_MALLOC
         cmocka_unit_test(test_posix_memalign),
 #endif
