@@ -92,6 +92,10 @@ static void *sys_aligned_alloc(size_t alignment, size_t size)
         errno = EINVAL;
         return NULL;
     }
+    if (alignment > PTRDIFF_MAX) { /* no address space has it; ASan's allocator (gcc 12) even */
+        errno = ENOMEM;            /* aborts on an internal CHECK for alignment 2^63 */
+        return NULL;
+    }
     if (alignment < sizeof(void *)) alignment = sizeof(void *);
     void *p = NULL;
     int rc = posix_memalign(&p, alignment, size);
