@@ -133,7 +133,10 @@ typedef struct ga_options {
 
 extern ga_options _ga_opt;
 void _ga_options_init(void);
-/* Parsers shared with the CLI and the fuzzers: 0 on success, -1 on a malformed value. */
+/* Parsers shared with the CLI and the fuzzers (knobs.c; _ga_parse_debug in options.c):
+ * 0 on success, -1 on a malformed value. */
+/* Decimal digits only (no sign, no spaces), at most `max`; len bytes of s. */
+int _ga_parse_uint(const char *s, size_t len, int64_t max, int64_t *out);
 int _ga_parse_gogc(const char *s, int64_t *out);
 /* GOMEMLIMIT in Go's syntax: off, bytes, B/KiB/MiB/GiB/TiB. */
 int _ga_parse_memlimit(const char *s, int64_t *out);
@@ -608,32 +611,41 @@ static inline uint64_t *_ga_gc_ptrbits(const ga_span *s)
 void _ga_gc_free(ga_span *s, void *p);     /* ga_free of a collected object (malloc.c) */
 void _ga_gc_add_memstats(ga_memstats *ms); /* collected objects and the GC fields (stats.c) */
 
-/* gcmark.c: marks everything reachable from the roots; the world is stopped. Returns false
+/* gcmark.c: marks everything reachable from the roots; the world is stopped and every
+ * collected span swept. *marked gets the bytes marked (slots and large spans). Returns false
  * when work-buffer memory ran out (the caller then keeps every allocated object). */
 typedef struct ga_gc_root {
     uintptr_t lo, hi;
 } ga_gc_root;
-bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots);
+bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots, uint64_t *marked);
 void _ga_gc_mark_fork_child(void);
 
-/* gcsweep.c: the collected spans (partial/full per span class, large), their metadata and
- * the sweep. Counts of one sweep: */
-typedef struct ga_gc_sweep_stats {
-    uint64_t marked_bytes, freed_bytes, spans_freed;
-    uint64_t small_free[GA_NUM_SIZE_CLASSES]; /* objects */
+/* gcsweep.c: the collected spans (swept partial/full and unswept lists per span class, large
+ * spans), their metadata, and sweeping: lazy (a mutator's refill sweeps spans of its class),
+ * proportional (sweep credit on span acquisition) and in the background (one thread). */
+typedef struct ga_gc_sweep_totals {
+    uint64_t small_free[GA_NUM_SIZE_CLASSES]; /* objects freed by sweeps */
     uint64_t large_free, large_free_count;    /* bytes, objects */
-} ga_gc_sweep_stats;
-/* A fresh span of spc (0/1: large) with zeroed GC metadata, not on any list; NULL when out of
- * memory. Called by a mutator without locks held. */
+    uint64_t spans_swept, spans_swept_bg, spans_freed;
+} ga_gc_sweep_totals;
+/* A fresh, swept span of spc (0/1: large) with zeroed GC metadata, on no list; NULL when out
+ * of memory. Called by a mutator without locks held. */
 ga_span *_ga_gc_span_new(size_t npages, unsigned spc);
 /* Files a span a mutator stops using (partial or full; large: the large list). */
 void _ga_gc_central_put(ga_span *s);
-/* A partial span of spc with its cursor reset, taken off the lists; NULL when none. */
+/* A swept partial span of spc with its cursor reset, taken off the lists (sweeping at most
+ * 100 unswept spans of spc to find one); NULL when none. */
 ga_span *_ga_gc_central_get(unsigned spc);
 /* Explicit free of a large collected object: its pages go back now. */
 void _ga_gc_large_free(ga_span *s);
-/* World stopped, mark done: mark bits become alloc bits, empty spans return their pages. */
-void _ga_gc_sweep_all(ga_gc_sweep_stats *out);
+/* Sweeps every unswept span (the world is stopped, or the caller is ga_gc after its cycle). */
+void _ga_gc_finish_sweep(void);
+/* World stopped, mark done: every span becomes unswept (sweepgen += 2), the proportional
+ * sweep is paced to finish before heap_live reaches trigger, the background sweeper wakes. */
+void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger);
+/* Proportional sweep (spec 9): sweeps until the pages swept keep up with heap_live. */
+void _ga_gc_sweep_credit(uint64_t heap_live);
+void _ga_gc_sweep_totals(ga_gc_sweep_totals *out);
 /* World stopped: marks every allocated slot (the fallback when marking cannot finish). */
 void _ga_gc_mark_everything(void);
 size_t _ga_gc_span_count(void); /* collected spans in use (tests) */

@@ -27,15 +27,15 @@
  * the cycle lock (to collect itself) or blocks outside goalloc (ga_gc_blocking_enter) first
  * marks itself not running. Threads that never use the GC API are never stopped.
  *
- * The cycle (STW from start to end; Go marks concurrently): stop the world; flush every
- * mutator's gcache (its spans go back to the lists with their cursor materialised, reuse
- * lists and tiny blocks are dropped, counters merged); mark from the root ranges (gcmark.c:
- * work stack off the heap, interior pointers, pointers outside collected spans ignored);
- * sweep every collected span at once (gcsweep.c: mark bits become alloc bits, empty spans go
- * back to the heap, freed slots set needzero); commit the pacer; restart the world. Go sweeps
- * lazily and in a background goroutine so the pause does not grow with the heap: goalloc does
- * not yet (the pause includes the sweep, about a microsecond per span); the sweepgen fields
- * stay unused.
+ * The cycle (marking is stop-the-world; Go marks concurrently): stop the world; flush every
+ * mutator's gcache (its spans go back to the lists with their cursor materialised, reuse lists
+ * and tiny blocks are dropped, counters merged); finish the sweep the last cycle left; mark
+ * from the root ranges (gcmark.c: work stack off the heap, interior pointers, pointers outside
+ * collected spans ignored); commit the pacer; make every span unswept (sweepgen += 2) and
+ * restart the world. Sweeping then happens outside the pause (gcsweep.c): lazily in refills,
+ * in proportion to allocation, and on a background thread; mark bits become alloc bits,
+ * empty spans go back to the heap, freed slots set needzero. ga_gc() sweeps everything before
+ * it returns (as runtime.GC), so its HeapAlloc is exact.
  *
  * Triggers (spec 8, gcpacer.c): heap_live counts collected bytes as Go's heapLive does (every
  * free slot of a span is counted when a mutator caches it, large objects whole, reset to the
@@ -86,7 +86,7 @@ typedef struct gcache {
 
 /* Totals of collected objects (gstats_lock). */
 typedef struct totals {
-    uint64_t small_alloc[GA_NUM_SIZE_CLASSES], small_free[GA_NUM_SIZE_CLASSES];
+    uint64_t small_alloc[GA_NUM_SIZE_CLASSES]; /* frees: gcsweep.c's totals */
     uint64_t large_alloc, large_alloc_count, large_free, large_free_count, tiny_allocs;
 } totals;
 
@@ -392,6 +392,7 @@ static GA_NOINLINE void *refill(gcache *g, unsigned spc, ga_span **sp)
         _ga_gc_central_put(s);
     }
     maybe_collect(g);
+    _ga_gc_sweep_credit(atomic_load_explicit(&heap_live, memory_order_relaxed));
     s = _ga_gc_central_get(spc);
     if (!s) s = _ga_gc_span_new(_ga_class_to_npages[spc >> 1], spc);
     if (!s) return NULL;
@@ -465,6 +466,7 @@ static GA_NOINLINE void *large_alloc(gcache *g, size_t size, bool noscan, const 
 {
     if (size > MAX_REQUEST) return NULL;
     maybe_collect(g);
+    _ga_gc_sweep_credit(atomic_load_explicit(&heap_live, memory_order_relaxed));
     size_t npages = (size + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
     ga_span *s = _ga_gc_span_new(npages, noscan ? 1 : 0);
     if (!s) return NULL;
@@ -647,8 +649,9 @@ static void emit(const ga_gc_event *ev)
 #define MB(x) ((unsigned long long)((x) >> 20))
 
 /* One line per cycle in Go's gctrace format; the three clock phases are stop (waiting for
- * the mutators), mark (with the cache flush) and sweep; heap before -> after mark -> marked
- * (the first two are equal: no allocation happens during a stop-the-world mark). */
+ * the mutators), mark (with the cache flush and the end of the last sweep) and the sweep
+ * set-up; heap before -> after mark -> marked (the first two are equal: no allocation happens
+ * during a stop-the-world mark). */
 static void trace_cycle(uint64_t n, uint64_t t_end, const uint64_t phase[3], uint64_t before,
                         uint64_t marked, uint64_t goal, double cpu, unsigned threads, bool forced)
 {
@@ -726,6 +729,7 @@ static void cycle(gcache *self, bool forced)
         merge_counters(g);
     }
     pthread_mutex_unlock(&gstats_lock);
+    _ga_gc_finish_sweep(); /* what the last cycle left unswept (spec 9: finishsweep_m) */
     uint64_t before = atomic_load(&heap_live), n = atomic_load(&numgc_atomic) + 1;
     ga_gc_event ev = {.kind = GA_GC_EV_START,
                       .cycle = n,
@@ -736,29 +740,26 @@ static void cycle(gcache *self, bool forced)
                       .forced = forced};
     emit(&ev);
 
+    uint64_t marked = 0;
     pthread_mutex_lock(&roots_lock);
-    if (!_ga_gc_mark(roots, nroots)) {
+    if (!_ga_gc_mark(roots, nroots, &marked)) {
         _ga_warn("GC: out of memory for mark work buffers; this cycle keeps every object");
         _ga_gc_mark_everything();
+        marked = before;
     }
     pthread_mutex_unlock(&roots_lock);
     uint64_t t2 = mono_ns();
-    ga_gc_sweep_stats sw;
-    _ga_gc_sweep_all(&sw);
-    atomic_store(&heap_live, sw.marked_bytes);
-    ga_pacer_inputs in = pacer_inputs(sw.marked_bytes);
+    atomic_store(&heap_live, marked);
+    ga_pacer_inputs in = pacer_inputs(marked);
     _ga_pacer_commit(&pacer, &in);
     atomic_store(&trigger_at, pacer.trigger);
+    _ga_gc_begin_sweep(marked, pacer.trigger);
     start_world();
     uint64_t t3 = mono_ns(), pause = t3 - t0, now_real = clock_ns(CLOCK_REALTIME);
     _ga_limiter_update(&pacer, t3, pause * nprocs, nprocs);
     atomic_store(&last_gc_mono, t3);
 
     pthread_mutex_lock(&gstats_lock);
-    for (unsigned c = 0; c < GA_NUM_SIZE_CLASSES; c++)
-        tot.small_free[c] += sw.small_free[c];
-    tot.large_free += sw.large_free;
-    tot.large_free_count += sw.large_free_count;
     st.PauseNs[st.NumGC % 256] = pause;
     st.PauseEnd[st.NumGC % 256] = now_real;
     st.NumGC++;
@@ -766,7 +767,7 @@ static void cycle(gcache *self, bool forced)
     st.PauseTotalNs += pause;
     st.LastGC = now_real;
     st.NextGC = pacer.heap_goal;
-    st.HeapMarked = sw.marked_bytes;
+    st.HeapMarked = marked;
     st.LimiterEnabled = pacer.limiter_enabled_count;
     double cpu = t3 > start_mono ? (double)st.PauseTotalNs / (double)(t3 - start_mono) : 0;
     st.GCCPUFraction = cpu;
@@ -778,15 +779,15 @@ static void cycle(gcache *self, bool forced)
                        .t_ns = t3,
                        .pause_ns = pause,
                        .heap_before = before,
-                       .heap_after = sw.marked_bytes,
-                       .heap_marked = sw.marked_bytes,
+                       .heap_after = marked,
+                       .heap_marked = marked,
                        .heap_goal = pacer.heap_goal,
                        .mem_limit = pacer.mem_limit,
                        .forced = forced};
     emit(&ev);
     if (_ga_opt.gctrace) {
         uint64_t phase[3] = {t1 - t0, t2 - t1, t3 - t2};
-        trace_cycle(n, t3, phase, before, sw.marked_bytes, pacer.heap_goal, cpu, threads, forced);
+        trace_cycle(n, t3, phase, before, marked, pacer.heap_goal, cpu, threads, forced);
     }
 }
 
@@ -827,6 +828,7 @@ static void collect(gcache *self, bool forced)
     }
     if (run) cycle(self, forced);
     pthread_mutex_unlock(&cycle_lock);
+    if (forced) _ga_gc_finish_sweep(); /* ga_gc returns with the heap swept, as runtime.GC */
 }
 
 /* On refills and large allocations: the trigger, changed options, the periodic cycle. */
@@ -875,18 +877,20 @@ void _ga_gc_add_memstats(ga_memstats *ms)
 {
     if (atomic_load_explicit(&numgc_atomic, memory_order_relaxed) == 0 && !mutators) return;
     gcache *g = tls_g;
+    ga_gc_sweep_totals sw;
+    _ga_gc_sweep_totals(&sw);
     pthread_mutex_lock(&gstats_lock);
     if (g && g->running) merge_counters(g);
-    uint64_t balloc = tot.large_alloc, bfree = tot.large_free;
+    uint64_t balloc = tot.large_alloc, bfree = tot.large_free + sw.large_free;
     uint64_t nalloc = tot.large_alloc_count + tot.tiny_allocs;
-    uint64_t nfree = tot.large_free_count + tot.tiny_allocs;
+    uint64_t nfree = tot.large_free_count + sw.large_free_count + tot.tiny_allocs;
     for (unsigned c = 1; c < GA_NUM_SIZE_CLASSES; c++) {
         balloc += tot.small_alloc[c] * _ga_class_to_size[c];
-        bfree += tot.small_free[c] * _ga_class_to_size[c];
+        bfree += sw.small_free[c] * _ga_class_to_size[c];
         nalloc += tot.small_alloc[c];
-        nfree += tot.small_free[c];
+        nfree += sw.small_free[c];
         ms->BySize[c].Mallocs += tot.small_alloc[c];
-        ms->BySize[c].Frees += tot.small_free[c];
+        ms->BySize[c].Frees += sw.small_free[c];
     }
     ms->Mallocs += nalloc;
     ms->Frees += nfree;

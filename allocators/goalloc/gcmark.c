@@ -36,6 +36,7 @@ typedef struct wbuf {
 
 static wbuf *top, *spare; /* only the collector touches them (cycle lock) */
 static bool oom;
+static uint64_t marked_bytes;
 
 /* ---- The work stack ---- */
 
@@ -87,6 +88,7 @@ static inline void mark_candidate(uintptr_t p)
     uint64_t bit = (uint64_t)1 << (idx & 63), *w = &s->gcmarkbits[idx / 64];
     if (*w & bit) return;
     *w |= bit;
+    marked_bytes += s->elemsize; /* a large span's elemsize is its pages */
     if (!(s->spanclass & 1)) push(s->base + (uintptr_t)idx * s->elemsize, s);
 }
 
@@ -121,9 +123,10 @@ static void scan_object(uintptr_t obj, const ga_span *s)
     }
 }
 
-bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots)
+bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots, uint64_t *marked)
 {
     oom = false;
+    marked_bytes = 0;
     for (size_t r = 0; r < nroots; r++) {
         uintptr_t lo = (roots[r].lo + 7) & ~(uintptr_t)7, hi = roots[r].hi & ~(uintptr_t)7;
         if (hi > lo) scan_words((const uintptr_t *)lo, (hi - lo) / 8);
@@ -154,6 +157,7 @@ bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots)
     }
     while (pop(&w)) /* drop what is left after running out of buffers */
         ;
+    *marked = marked_bytes;
     return !oom;
 }
 

@@ -1,37 +1,58 @@
-/* gcsweep.c - the collected spans and the sweep (spec 9). See gc.c for the overview.
+/* gcsweep.c - the collected spans and sweeping (spec 9). See gc.c for the overview.
  *
  * Collected objects live in spans of their own (ci == GA_GC_CI), never on mcentral's lists,
- * so the sweeper never meets a manual block. This file keeps them: per span class a partial
- * and a full list (doubly linked through span.next/prev; span.list stays NULL), one list of
- * large spans, and the GC metadata each span carries (mark bits, then pointer bits for scan
- * spans: gcmarkbits, see _ga_gc_ptrbits), carved from two fixallocs or, for big large scan
- * objects, straight from _ga_os_alloc_meta. One mutex (central_lock) guards all of it; lock
- * order: collector's world stop -> central_lock -> heap lock.
+ * so the sweeper never meets a manual block. This file keeps them: per span class a swept
+ * partial and a swept full list and one unswept list, the same for large spans (doubly
+ * linked through span.next/prev; span.list stays NULL), and the GC metadata each span carries
+ * (mark bits, then pointer bits for scan spans: gcmarkbits, see _ga_gc_ptrbits), carved from
+ * two fixallocs or, for big large scan objects, straight from _ga_os_alloc_meta. One mutex
+ * (central_lock) guards all of it, sweeping included; lock order: the collector's world stop
+ * -> central_lock -> heap lock.
+ *
+ * Sweep generations as in Go, minus the "being swept" state (a span is swept whole under the
+ * lock): sweepgen advances by 2 at the end of each mark (_ga_gc_begin_sweep); a span with
+ * s->sweepgen == sweepgen - 2 is unswept, == sweepgen swept. Cached spans are always swept
+ * (every cycle flushes every cache before marking). Sweeping a span turns its mark bits into
+ * its alloc bits (copied: ga_span keeps alloc bits inline), nalloc into their popcount,
+ * restarts the cursor, sets needzero when it freed a slot, and returns an empty span's pages.
+ * Who sweeps: a mutator's refill, up to 100 unswept spans of its class before taking a fresh
+ * span (_ga_gc_central_get); every span acquisition, in proportion to allocation since the
+ * cycle (sweep credit, so sweeping ends before the next trigger); a background thread in
+ * batches of 10 (started lazily, never in a forked child); and the collector, which finishes
+ * sweeping before it marks (and ga_gc after its cycle, so its HeapAlloc is exact).
  *
  * Invariants (checked by _ga_gc_spans_valid() at debug level 3): a collected span is either
- * cached by exactly one mutator (on no list) or on exactly one list: partial when
- * nalloc < nelems, full otherwise; every mark bit is clear outside a collection; a mark bit
- * is set only on an allocated slot (gcmark.c checks alloc bits before marking).
- *
- * Sweep: goalloc sweeps every collected span while the world is still stopped, right after
- * marking (Go sweeps lazily and in the background; see gc.c for why and what it costs). Mark
- * bits become alloc bits (the bits are copied: ga_span keeps its alloc bits inline), nalloc
- * becomes their popcount, the cursor restarts at slot 0, a span that freed a slot sets
- * needzero, an empty span returns its pages to the heap.
+ * cached by exactly one mutator (on no list) or on exactly one list; swept lists hold spans
+ * with sweepgen == sweepgen and clear mark bits, partial when nalloc < nelems, full otherwise;
+ * unswept lists hold spans with sweepgen == sweepgen - 2; a mark bit is set only on an
+ * allocated slot (gcmark.c checks alloc bits before marking).
  */
 #include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include "ga_internal.h"
 
 #define MARK_WORDS_SMALL (GA_MAX_OBJS_PER_SPAN / 64)
+#define SPAN_BUDGET 100 /* unswept spans a refill may sweep (spec 4) */
+#define BG_BATCH 10     /* spans the background sweeper sweeps per lock hold */
 
 static pthread_mutex_t central_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER; /* unswept spans appeared */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static ga_span *partial[GA_NUM_SPAN_CLASSES], *full[GA_NUM_SPAN_CLASSES], *large;
+static ga_span *partial[GA_NUM_SPAN_CLASSES], *full[GA_NUM_SPAN_CLASSES];
+static ga_span *unswept[GA_NUM_SPAN_CLASSES], *large, *large_unswept;
+static uint32_t sweepgen;
+static _Atomic size_t nunswept; /* written under central_lock, read racily as a hint */
+static size_t nspans;
+static unsigned sweep_cursor; /* next class the background sweeper looks at */
+/* Proportional sweep (spec 9): pages swept since the cycle vs bytes allocated since. */
+static double pages_per_byte;
+static uint64_t live_basis, pages_swept;
+static ga_gc_sweep_totals totals;
+static bool bg_started, bg_forbidden;
 static ga_fixalloc meta_noscan, meta_scan; /* mark words only / mark words + pointer bits */
 static size_t scan_meta_bytes;             /* size of a meta_scan object */
-static size_t nspans;
 
 static void init(void)
 {
@@ -102,66 +123,7 @@ static void meta_free(ga_span *s)
     s->gcmarkbits = NULL;
 }
 
-/* ---- Spans for mutators ---- */
-
-ga_span *_ga_gc_span_new(size_t npages, unsigned spc)
-{
-    pthread_once(&init_once, init);
-    /* The thread's page cache when it has an mcache (never created here: malloc.c sets up
-     * its class table when it creates one). */
-    ga_span *s = _ga_mheap_alloc(_ga_tls_mcache, npages, spc);
-    if (!s) return NULL;
-    pthread_mutex_lock(&central_lock);
-    s->gcmarkbits = meta_alloc(s);
-    if (s->gcmarkbits) nspans++;
-    pthread_mutex_unlock(&central_lock);
-    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
-    atomic_store_explicit(&s->remote, GA_REMOTE_UNOWNED, memory_order_relaxed);
-    if (!s->gcmarkbits) {
-        _ga_mheap_free_span(s);
-        return NULL;
-    }
-    s->ci = GA_GC_CI; /* from now on ga_free routes its objects to gc.c */
-    return s;
-}
-
-void _ga_gc_central_put(ga_span *s)
-{
-    ga_assert_internal(s->ci == GA_GC_CI);
-    pthread_mutex_lock(&central_lock);
-    _ga_span_materialize(s);
-    file_span(s);
-    pthread_mutex_unlock(&central_lock);
-}
-
-ga_span *_ga_gc_central_get(unsigned spc)
-{
-    pthread_mutex_lock(&central_lock);
-    ga_span *s = partial[spc];
-    if (s) unlink_span(&partial[spc], s);
-    pthread_mutex_unlock(&central_lock);
-    if (s) _ga_span_reset_cursor(s);
-    return s;
-}
-
-static void free_span_locked(ga_span *s)
-{
-    meta_free(s);
-    nspans--;
-    s->nalloc = 0;
-    s->ci = s->spanclass; /* a dead span is nobody's collected span */
-    _ga_mheap_free_span(s);
-}
-
-void _ga_gc_large_free(ga_span *s)
-{
-    pthread_mutex_lock(&central_lock);
-    unlink_span(&large, s);
-    free_span_locked(s);
-    pthread_mutex_unlock(&central_lock);
-}
-
-/* ---- Sweep (world stopped) ---- */
+/* ---- Sweeping one span (central_lock held) ---- */
 
 /* Poisons, for AddressSanitizer, the slots freed in word w (alloc bits old -> new). */
 static void poison_freed(const ga_span *s, unsigned w, uint64_t freed)
@@ -177,12 +139,38 @@ static void poison_freed(const ga_span *s, unsigned w, uint64_t freed)
 #endif
 }
 
-/* Sweeps one small span; returns the number of slots it freed. */
-static unsigned sweep_small(ga_span *s)
+static void free_span_locked(ga_span *s)
 {
-    _ga_span_materialize(s);
-    unsigned nw = (s->nelems + 63u) / 64u, live = 0;
+    meta_free(s);
+    nspans--;
+    totals.spans_freed++;
+    s->nalloc = 0;
+    s->ci = s->spanclass; /* a dead span is nobody's collected span */
+    _ga_mheap_free_span(s);
+}
+
+/* Sweeps an unswept span already taken off its list and files it (or frees it). Returns true
+ * when it was filed on a partial list. */
+static bool sweep_span(ga_span *s)
+{
+    ga_assert_internal(s->sweepgen + 2 == sweepgen);
+    s->sweepgen = sweepgen;
+    nunswept--;
+    pages_swept += s->npages;
+    totals.spans_swept++;
     uint64_t *mark = s->gcmarkbits;
+    if (s->spanclass < 2) {
+        if (mark[0] & 1) {
+            mark[0] = 0;
+            push(&large, s);
+        } else {
+            totals.large_free += s->npages * GA_PAGE_SIZE;
+            totals.large_free_count++;
+            free_span_locked(s);
+        }
+        return false;
+    }
+    unsigned nw = (s->nelems + 63u) / 64u, live = 0;
     for (unsigned w = 0; w < nw; w++) {
         uint64_t old = s->allocbits[w];
         ga_assert_internal((mark[w] & ~old) == 0);
@@ -192,57 +180,206 @@ static unsigned sweep_small(ga_span *s)
         mark[w] = 0;
     }
     unsigned freed = s->nalloc - live;
+    totals.small_free[s->spanclass >> 1] += freed;
     s->nalloc = (uint16_t)live;
     s->freeindex = 0;
     s->matindex = 0;
     s->alloccache = ~s->allocbits[0];
     if (freed) s->needzero = 1;
-    return freed;
-}
-
-static void sweep_class(unsigned spc, ga_gc_sweep_stats *st)
-{
-    ga_span *list[2] = {partial[spc], full[spc]};
-    partial[spc] = full[spc] = NULL;
-    for (int k = 0; k < 2; k++) {
-        for (ga_span *s = list[k], *next; s; s = next) {
-            next = s->next;
-            unsigned freed = sweep_small(s);
-            st->small_free[spc >> 1] += freed;
-            st->freed_bytes += (uint64_t)freed * s->elemsize;
-            st->marked_bytes += (uint64_t)s->nalloc * s->elemsize;
-            if (s->nalloc == 0) {
-                free_span_locked(s);
-                st->spans_freed++;
-            } else {
-                file_span(s);
-            }
-        }
+    if (live == 0) {
+        free_span_locked(s);
+        return false;
     }
+    file_span(s);
+    return live < s->nelems;
 }
 
-void _ga_gc_sweep_all(ga_gc_sweep_stats *st)
+/* Sweeps up to n unswept spans of any class; returns how many it swept. */
+static size_t sweep_some(size_t n)
 {
-    pthread_once(&init_once, init);
-    memset(st, 0, sizeof *st);
-    pthread_mutex_lock(&central_lock);
-    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++)
-        sweep_class(spc, st);
-    for (ga_span *s = large, *next; s; s = next) {
-        next = s->next;
-        if (s->gcmarkbits[0] & 1) {
-            s->gcmarkbits[0] = 0;
-            st->marked_bytes += s->npages * GA_PAGE_SIZE;
+    size_t done = 0;
+    while (done < n && nunswept) {
+        if (large_unswept) {
+            ga_span *s = large_unswept;
+            unlink_span(&large_unswept, s);
+            sweep_span(s);
+            done++;
             continue;
         }
-        unlink_span(&large, s);
-        st->freed_bytes += s->npages * GA_PAGE_SIZE;
-        st->large_free += s->npages * GA_PAGE_SIZE;
-        st->large_free_count++;
-        st->spans_freed++;
-        free_span_locked(s);
+        while (!unswept[sweep_cursor])
+            sweep_cursor = (sweep_cursor + 1) % GA_NUM_SPAN_CLASSES;
+        ga_span *s = unswept[sweep_cursor];
+        unlink_span(&unswept[sweep_cursor], s);
+        sweep_span(s);
+        done++;
     }
+    return done;
+}
+
+/* ---- The background sweeper ---- */
+
+static void *bg_main(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&central_lock);
+    for (;;) {
+        size_t n = sweep_some(BG_BATCH);
+        if (n == 0) {
+            pthread_cond_wait(&bg_cond, &central_lock);
+            continue;
+        }
+        totals.spans_swept_bg += n;
+        pthread_mutex_unlock(&central_lock);
+        sched_yield(); /* low priority: mutators first */
+        pthread_mutex_lock(&central_lock);
+    }
+    return NULL;
+}
+
+static void bg_start(void)
+{
+    pthread_mutex_lock(&central_lock);
+    bool start = !bg_started && !bg_forbidden;
+    bg_started = true;
+    pthread_mutex_unlock(&central_lock);
+    if (!start) return;
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &attr, bg_main, NULL) != 0) {
+        pthread_mutex_lock(&central_lock);
+        bg_started = false; /* the lazy and proportional sweeps still do the work */
+        pthread_mutex_unlock(&central_lock);
+    }
+    pthread_attr_destroy(&attr);
+}
+
+/* ---- Spans for mutators ---- */
+
+ga_span *_ga_gc_span_new(size_t npages, unsigned spc)
+{
+    pthread_once(&init_once, init);
+    /* The thread's page cache when it has an mcache (never created here: malloc.c sets up
+     * its class table when it creates one). */
+    ga_span *s = _ga_mheap_alloc(_ga_tls_mcache, npages, spc);
+    if (!s) return NULL;
+    pthread_mutex_lock(&central_lock);
+    s->gcmarkbits = meta_alloc(s);
+    if (s->gcmarkbits) nspans++;
+    s->sweepgen = sweepgen;
+    pthread_mutex_unlock(&central_lock);
+    atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
+    atomic_store_explicit(&s->remote, GA_REMOTE_UNOWNED, memory_order_relaxed);
+    if (!s->gcmarkbits) {
+        _ga_mheap_free_span(s);
+        return NULL;
+    }
+    s->ci = GA_GC_CI; /* from now on ga_free routes its objects to gc.c */
+    return s;
+}
+
+void _ga_gc_central_put(ga_span *s)
+{
+    ga_assert_internal(s->ci == GA_GC_CI);
+    pthread_mutex_lock(&central_lock);
+    ga_assert_internal(s->sweepgen == sweepgen);
+    _ga_span_materialize(s);
+    file_span(s);
+    pthread_mutex_unlock(&central_lock);
+}
+
+ga_span *_ga_gc_central_get(unsigned spc)
+{
+    pthread_mutex_lock(&central_lock);
+    ga_span *s = partial[spc];
+    for (int budget = SPAN_BUDGET; !s && budget > 0 && unswept[spc]; budget--) {
+        ga_span *x = unswept[spc];
+        unlink_span(&unswept[spc], x);
+        if (sweep_span(x)) s = x;
+    }
+    if (s) unlink_span(&partial[spc], s);
+    pthread_mutex_unlock(&central_lock);
+    if (s) _ga_span_reset_cursor(s);
+    return s;
+}
+
+void _ga_gc_large_free(ga_span *s)
+{
+    pthread_mutex_lock(&central_lock);
+    if (s->sweepgen == sweepgen) {
+        unlink_span(&large, s);
+    } else {
+        unlink_span(&large_unswept, s);
+        nunswept--;
+    }
+    free_span_locked(s);
+    pthread_mutex_unlock(&central_lock);
+}
+
+/* ---- Sweep phases ---- */
+
+void _ga_gc_finish_sweep(void)
+{
+    pthread_mutex_lock(&central_lock);
+    while (sweep_some(SIZE_MAX))
+        ;
     ga_assert_expensive(spans_valid_locked());
+    pthread_mutex_unlock(&central_lock);
+}
+
+static void make_unswept(ga_span **from, ga_span **to)
+{
+    while (*from) {
+        ga_span *s = *from;
+        unlink_span(from, s);
+        push(to, s);
+        nunswept++;
+    }
+}
+
+void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger)
+{
+    pthread_once(&init_once, init);
+    pthread_mutex_lock(&central_lock);
+    ga_assert_internal(nunswept == 0);
+    sweepgen += 2;
+    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        make_unswept(&partial[spc], &unswept[spc]);
+        make_unswept(&full[spc], &unswept[spc]);
+    }
+    make_unswept(&large, &large_unswept);
+    uint64_t pages = 0;
+    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++)
+        for (const ga_span *s = unswept[spc]; s; s = s->next)
+            pages += s->npages;
+    for (const ga_span *s = large_unswept; s; s = s->next)
+        pages += s->npages;
+    /* Finish before heap_live reaches the trigger, 1 MiB early (spec 9 gcPaceSweeper). */
+    uint64_t dist = trigger > heap_live + (1u << 20) ? trigger - heap_live - (1u << 20) : 0;
+    if (dist < GA_PAGE_SIZE) dist = GA_PAGE_SIZE;
+    pages_per_byte = trigger == UINT64_MAX ? 0 : (double)pages / (double)dist;
+    live_basis = heap_live;
+    pages_swept = 0;
+    pthread_cond_signal(&bg_cond);
+    pthread_mutex_unlock(&central_lock);
+    bg_start();
+}
+
+void _ga_gc_sweep_credit(uint64_t heap_live)
+{
+    if (!atomic_load_explicit(&nunswept, memory_order_relaxed)) return;
+    pthread_mutex_lock(&central_lock);
+    double target = pages_per_byte * (double)(heap_live > live_basis ? heap_live - live_basis : 0);
+    while ((double)pages_swept < target && sweep_some(1))
+        ;
+    pthread_mutex_unlock(&central_lock);
+}
+
+void _ga_gc_sweep_totals(ga_gc_sweep_totals *out)
+{
+    pthread_mutex_lock(&central_lock);
+    *out = totals;
     pthread_mutex_unlock(&central_lock);
 }
 
@@ -276,13 +413,16 @@ size_t _ga_gc_span_count(void)
     return n;
 }
 
+/* kind: 0 partial, 1 full, 2 large, 3 unswept */
 static bool list_valid(const ga_span *s, int kind)
 {
     for (const ga_span *prev = NULL; s; prev = s, s = s->next) {
         if (s->ci != GA_GC_CI || s->prev != prev || !_ga_span_is_valid(s)) return false;
+        if (s->sweepgen != (kind == 3 ? sweepgen - 2 : sweepgen)) return false;
         if (kind == 0 && s->nalloc >= s->nelems) return false;
         if (kind == 1 && s->nalloc != s->nelems) return false;
         if (kind == 2 && s->spanclass >= 2) return false;
+        if (kind == 3) continue;
         for (unsigned w = 0; w < (s->nelems + 63u) / 64u; w++)
             if (s->gcmarkbits[w] != 0) return false;
     }
@@ -292,8 +432,10 @@ static bool list_valid(const ga_span *s, int kind)
 static bool spans_valid_locked(void)
 {
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++)
-        if (!list_valid(partial[spc], 0) || !list_valid(full[spc], 1)) return false;
-    return list_valid(large, 2);
+        if (!list_valid(partial[spc], 0) || !list_valid(full[spc], 1) ||
+            !list_valid(unswept[spc], 3))
+            return false;
+    return list_valid(large, 2) && list_valid(large_unswept, 3);
 }
 
 bool _ga_gc_spans_valid(void)
@@ -304,7 +446,10 @@ bool _ga_gc_spans_valid(void)
     return ok;
 }
 
+/* The background sweeper did not survive the fork; the child sweeps lazily. */
 void _ga_gc_sweep_fork_child(void)
 {
     pthread_mutex_init(&central_lock, NULL);
+    pthread_cond_init(&bg_cond, NULL);
+    bg_forbidden = true;
 }
