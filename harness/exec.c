@@ -684,6 +684,7 @@ int hn_cmd_exec(int argc, char **argv)
     exec_opts o;
     int prc = parse_exec_args(argc, argv, &o);
     if (prc) return prc > 0 ? HN_EXIT_OK : HN_EXIT_USAGE;
+    if (hn_check_go_env("exec") != HN_EXIT_OK) return HN_EXIT_USAGE;
     unsetenv("LD_PRELOAD"); /* abench and hyperfine run without any preload */
     char dir[PATH_MAX], started[64], finished[64], cmdtext[4096], workload[4200];
     if (make_out_dir(&o, dir, sizeof dir) != 0) return HN_EXIT_USAGE;

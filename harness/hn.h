@@ -29,6 +29,11 @@ int hn_cmd_report(int argc, char **argv);  /* report.c */
 int hn_cmd_exec(int argc, char **argv);    /* exec.c */
 int hn_cmd_goalloc(int argc, char **argv); /* goalloc.c: `abench goalloc sizeclasses` */
 
+/* ---- goenv.c ---- */
+/* 0 when GOGC and GOMEMLIMIT are unset or well-formed; otherwise prints one line naming the
+ * variable and returns HN_EXIT_USAGE. */
+int hn_check_go_env(const char *cmd);
+
 /* ---- report.c ---- */
 /* Draws every chart and writes report.md / report.html for a run folder (used by
  * `abench run --report`). Returns an hn_exit code. */

@@ -595,6 +595,7 @@ int hn_cmd_run(int argc, char **argv)
     for (int i = 0; av && i < argc; i++)
         av[i] = strdup(argv[i]);
     if (!av || parse_run_args(argc, av, &o) != 0) return HN_EXIT_USAGE;
+    if (hn_check_go_env("run") != HN_EXIT_OK) return HN_EXIT_USAGE;
     json_t *infos = json_object();
     if (resolve_allocs(&o, infos) != 0) return HN_EXIT_USAGE;
     /* The catalogue and parameter checks come from a C runner: go-runtime's knows only the

@@ -39,6 +39,13 @@ errors)
   expect_usage "bad size suffix" max run --alloc null --workload churn --param max=12XB
   expect_usage "bad threads" --threads run --alloc null --workload churn --threads 0
   expect_usage "no workload" workload run --alloc null
+  export GOMEMLIMIT=64MB
+  expect_usage "malformed GOMEMLIMIT" GOMEMLIMIT run --alloc null --workload churn
+  unset GOMEMLIMIT
+  export GOGC=fast
+  expect_usage "malformed GOGC" GOGC run --alloc null --workload churn
+  expect_usage "malformed GOGC (exec)" GOGC exec --alloc sys -- true
+  unset GOGC
   check "nothing was written" "[ ! -e results ]"
   "$bindir/abench-runner-null" --workload churn --param slots=abc 2>"$tmp/err"; rc=$?
   check "runner: bad value exits 2 naming the parameter" "[ $rc -eq 2 ] && grep -q slots '$tmp/err'"
