@@ -903,5 +903,7 @@ void _ga_gc_add_memstats(ga_memstats *ms)
     ms->LastGC = st.LastGC;
     ms->NextGC = st.NextGC;
     ms->GCCPUFraction = st.GCCPUFraction;
+    memcpy(ms->PauseNs, st.PauseNs, sizeof ms->PauseNs);
+    memcpy(ms->PauseEnd, st.PauseEnd, sizeof ms->PauseEnd);
     pthread_mutex_unlock(&gstats_lock);
 }

@@ -431,6 +431,8 @@ static void test_events_and_memstats(void **state)
         sum += gs.PauseNs[i];
     if (gs.NumGC < 256) assert_int_equal(sum, gs.PauseTotalNs);
     assert_true(ms1.NumForcedGC <= ms1.NumGC);
+    assert_int_equal(ms1.LastGC, ms1.PauseEnd[(ms1.NumGC + 255) % 256]);
+    assert_int_equal(ms1.PauseNs[(ms1.NumGC + 255) % 256], events[3].pause_ns);
     assert_true(ms1.GCCPUFraction >= 0 && ms1.GCCPUFraction <= 0.99);
     assert_int_equal(ms1.HeapSys, ms1.HeapInuse + ms1.HeapIdle);
 }

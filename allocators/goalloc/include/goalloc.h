@@ -51,8 +51,8 @@ void ga_free_os_memory(void);
  * GCSys + OtherSys, HeapObjects == Mallocs - Frees, HeapAlloc == Alloc == the class-rounded
  * bytes of live blocks (a tiny block counts 16 bytes while any sub-object in it lives or it
  * is a thread's current tiny block; large objects count whole pages). Tiny sub-allocations are
- * added to both Mallocs and Frees, as Go does. The GC fields stay 0 until the GC (issue 5) fills
- * them.
+ * added to both Mallocs and Frees, as Go does. The GC fields (goalloc_gc.h) have Go's
+ * meanings; collected objects count in HeapAlloc from allocation until a sweep frees them.
  */
 #define GA_MEMSTATS_FIELDS(X)                                                                      \
     X(Alloc, "bytes of allocated heap objects (= HeapAlloc)")                                      \
@@ -115,6 +115,10 @@ typedef struct ga_memstats {
 #undef GA_X
     double GCCPUFraction;
     ga_memstats_class BySize[GA_MEMSTATS_NCLASSES];
+    /* Circular, as Go's: the most recent cycle at index (NumGC + 255) % 256; LastGC equals
+     * PauseEnd[(NumGC + 255) % 256]; unused slots are 0. */
+    uint64_t PauseNs[256];
+    uint64_t PauseEnd[256]; /* ns since 1970 */
 } ga_memstats;
 
 typedef struct ga_memclasses {
