@@ -13,7 +13,8 @@
  *  - caps: AB_CAP_GC | AB_CAP_MEMLIMIT | AB_CAP_GCPERCENT (goalloc_gc.h): the gc_* members
  *    call ga_gc_* directly, GC events are translated field by field (no goal or no limit
  *    becomes -1), and thread_exit also detaches the thread from the collector (a thread
- *    that has left must never stall a stop-the-world).
+ *    that has left must never stall a stop-the-world); AB_CAP_ARENAS: the arena_* members are
+ *    goalloc's user arenas (goalloc_arena.h), their chunks counted in MemStats.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "ab_allocator.h"
 #include "goalloc.h"
+#include "goalloc_arena.h"
 #include "goalloc_gc.h"
 
 #ifndef AB_GOALLOC_VERSION
@@ -167,7 +169,29 @@ static int ga_stats(ab_stats *out)
     out->valid =
         AB_STAT_allocated | AB_STAT_active | AB_STAT_resident | AB_STAT_mapped | AB_STAT_retained;
     ga_memstats_foreach(&ms, put_extra, out);
+    ga_arena_stats as;
+    ga_arena_read_stats(&as);
+    ab_stats_put(out, "Arena.ChunksInuse", (double)as.chunks_inuse);
+    ab_stats_put(out, "Arena.ChunksQuarantined", (double)as.chunks_quarantined);
+    ab_stats_put(out, "Arena.ChunksReusable", (double)as.chunks_reusable);
+    ab_stats_put(out, "Arena.HeapFallbacks", (double)as.heap_fallbacks);
     return 0;
+}
+
+/* User arenas (goalloc_arena.h): ab_arena is goalloc's ga_arena. */
+static ab_arena *arena_new(void)
+{
+    return (ab_arena *)ga_arena_new();
+}
+
+static void *arena_alloc(ab_arena *a, size_t size, size_t align, int scan)
+{
+    return ga_arena_alloc((ga_arena *)a, size, align, scan);
+}
+
+static void arena_free(ab_arena *a)
+{
+    ga_arena_free((ga_arena *)a);
 }
 
 /* FULL: a collection cycle first. Then (PURGE too) flush the calling thread's cache so its
@@ -182,7 +206,7 @@ static void ga_collect(int level)
 
 const ab_allocator ab_alloc_goalloc = {
     .name = "goalloc",
-    .caps = AB_CAP_GC | AB_CAP_MEMLIMIT | AB_CAP_GCPERCENT,
+    .caps = AB_CAP_GC | AB_CAP_MEMLIMIT | AB_CAP_GCPERCENT | AB_CAP_ARENAS,
     .version = ga_version,
     .init = NULL,
     .check_process_malloc = ga_check_process_malloc,
@@ -205,4 +229,7 @@ const ab_allocator ab_alloc_goalloc = {
     .gc_set_event_hook = gc_set_event_hook,
     .set_memory_limit = ga_set_memory_limit,
     .set_gc_percent = ga_set_gc_percent,
+    .arena_new = arena_new,
+    .arena_alloc = arena_alloc,
+    .arena_free = arena_free,
 };

@@ -284,6 +284,8 @@ void _ga_limiter_update(ga_pacer *p, uint64_t now_ns, uint64_t gc_cpu_ns, unsign
 /* Manual-mode quarantine depth: a freed chunk stays inaccessible until more than `nchunks`
  * chunks are quarantined behind it (default 16). For tests and tuning. */
 void _ga_userarena_set_quarantine(size_t nchunks);
+/* Adds the arena chunks to MemStats as Go counts them (called by ga_read_memstats). */
+void _ga_userarena_add_memstats(ga_memstats *ms);
 
 /* ---- fixalloc.c: off-heap fixed-size allocator for metadata (spec 5.6) ----
  *

@@ -173,6 +173,7 @@ int ga_read_memstats(ga_memstats *ms)
     ms->OtherSys = other_sys;
     size_t counted = span_sys + mc_sys + other_sys;
     ms->GCSys = (meta > counted ? meta - counted : 0) + summaries;
+    _ga_userarena_add_memstats(ms); /* user-arena chunks (userarena.c) */
     ms->Sys = ms->HeapSys + ms->StackSys + ms->MSpanSys + ms->MCacheSys + ms->BuckHashSys +
               ms->GCSys + ms->OtherSys;
     return 0;

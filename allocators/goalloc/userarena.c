@@ -383,3 +383,26 @@ void ga_arena_read_stats(ga_arena_stats *out)
     out->bytes_reserved = ua.nregion * GA_ARENA_RESERVE;
     pthread_mutex_unlock(&ua.lock);
 }
+
+/* Arena chunks in Go's MemStats terms: a chunk owned by a live arena is one large allocated
+ * object (HeapInuse and HeapAlloc count all of it, Mallocs/Frees count chunks); a reusable
+ * chunk is idle but resident; ready and quarantined chunks were dropped with MADV_DONTNEED,
+ * so they count as released. Address space never committed is not counted. */
+void _ga_userarena_add_memstats(ga_memstats *ms)
+{
+    ga_arena_stats a;
+    ga_arena_read_stats(&a);
+    uint64_t idle =
+        (a.chunks_reusable + a.chunks_ready + a.chunks_quarantined) * GA_ARENA_CHUNK_SIZE;
+    uint64_t released = (a.chunks_ready + a.chunks_quarantined) * GA_ARENA_CHUNK_SIZE;
+    ms->Mallocs += a.chunk_allocs;
+    ms->Frees += a.chunk_frees;
+    ms->HeapObjects += a.chunks_inuse;
+    ms->TotalAlloc += a.chunk_allocs * GA_ARENA_CHUNK_SIZE;
+    ms->HeapAlloc += a.bytes_inuse;
+    ms->Alloc = ms->HeapAlloc;
+    ms->HeapInuse += a.bytes_inuse;
+    ms->HeapIdle += idle;
+    ms->HeapReleased += released;
+    ms->HeapSys += a.bytes_inuse + idle;
+}

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "ga_internal.h"
+#include "goalloc.h"
 #include "goalloc_arena.h"
 
 #define CHUNK ((size_t)8 << 20)
@@ -108,6 +109,38 @@ static void test_accounting_and_free_all(void **state)
     assert_int_equal(s2.chunks_inuse, s0.chunks_inuse);
     assert_int_equal(s2.chunk_frees - s0.chunk_frees, 3);
     assert_int_equal(s2.chunk_allocs - s2.chunk_frees, s2.chunks_inuse);
+}
+
+/* MemStats count a live arena's chunks as large allocated objects, and the identities hold
+ * while chunks move through quarantine. */
+static void test_memstats_count_chunks(void **state)
+{
+    (void)state;
+    ga_memstats m0, m1, m2;
+    ga_arena_stats s0, s1;
+    ga_arena_read_stats(&s0);
+    assert_int_equal(ga_read_memstats(&m0), 0);
+    ga_arena *a = ga_arena_new();
+    for (int i = 0; i < 20; i++)
+        assert_non_null(ga_arena_alloc(a, 1 << 20, 8, 1));
+    ga_arena_read_stats(&s1);
+    uint64_t n = s1.chunk_allocs - s0.chunk_allocs; /* 3, or 4 when a reused chunk starts it */
+    assert_true(n >= 3 && n <= 4);
+    assert_int_equal(ga_read_memstats(&m1), 0);
+    assert_int_equal(m1.HeapInuse - m0.HeapInuse, n * CHUNK);
+    assert_int_equal(m1.HeapAlloc - m0.HeapAlloc, n * CHUNK);
+    assert_int_equal(m1.Mallocs - m0.Mallocs, n);
+    ga_arena_free(a);
+    assert_int_equal(ga_read_memstats(&m2), 0);
+    assert_int_equal(m2.HeapInuse, m0.HeapInuse);
+    assert_int_equal(m2.HeapAlloc, m0.HeapAlloc);
+    assert_int_equal(m2.Frees - m0.Frees, n);
+    const ga_memstats *all[] = {&m0, &m1, &m2};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(all[i]->HeapSys, all[i]->HeapInuse + all[i]->HeapIdle);
+        assert_true(all[i]->HeapReleased <= all[i]->HeapIdle);
+        assert_int_equal(all[i]->HeapObjects, all[i]->Mallocs - all[i]->Frees);
+    }
 }
 
 /* Requests over 2 MiB come from the heap and are freed with the arena. */
@@ -262,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_scan_low_noscan_high),
         cmocka_unit_test(test_invalid_alignment),
         cmocka_unit_test(test_accounting_and_free_all),
+        cmocka_unit_test(test_memstats_count_chunks),
         cmocka_unit_test(test_oversize_goes_to_heap),
         cmocka_unit_test(test_clone),
         cmocka_unit_test(test_use_after_free_faults),
