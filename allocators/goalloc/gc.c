@@ -113,6 +113,8 @@ static uint64_t roots_bytes;
 static ga_pacer pacer; /* cycle lock */
 static _Atomic uint64_t heap_live, trigger_at, limiter_until_ns, last_gc_mono;
 static _Atomic uint64_t period_ns = DEFAULT_PERIOD_NS;
+static _Atomic int init_done;
+static _Atomic int64_t gogc_seen, limit_seen; /* the pacer's settings, for racy comparisons */
 static _Atomic uint64_t numgc_atomic;
 static uint64_t start_mono;
 static unsigned nprocs = 1;
@@ -175,12 +177,15 @@ static void init(void)
     start_mono = mono_ns();
     atomic_store(&last_gc_mono, start_mono);
     _ga_pacer_init(&pacer, _ga_options_gogc(), _ga_options_memory_limit());
+    atomic_store(&gogc_seen, pacer.gogc);
+    atomic_store(&limit_seen, pacer.mem_limit);
     atomic_store(&trigger_at, pacer.trigger);
     pthread_mutex_lock(&gstats_lock);
     st.NextGC = pacer.heap_goal;
     pthread_mutex_unlock(&gstats_lock);
     pthread_key_create(&detach_key, key_destructor);
     pthread_atfork(NULL, NULL, fork_child);
+    atomic_store_explicit(&init_done, 1, memory_order_release);
 }
 
 static void gc_init(void)
@@ -708,6 +713,8 @@ static void sync_options(void)
     ga_pacer_inputs in = pacer_inputs(pacer.heap_marked);
     pacer.gogc = gogc;
     pacer.mem_limit = limit;
+    atomic_store_explicit(&gogc_seen, gogc, memory_order_relaxed);
+    atomic_store_explicit(&limit_seen, limit, memory_order_relaxed);
     _ga_pacer_commit(&pacer, &in);
     atomic_store(&trigger_at, pacer.trigger);
     pthread_mutex_lock(&gstats_lock);
@@ -836,8 +843,9 @@ static void maybe_collect(gcache *g)
 {
     bool due = atomic_load_explicit(&heap_live, memory_order_relaxed) >=
                atomic_load_explicit(&trigger_at, memory_order_relaxed);
-    bool changed = _ga_options_gogc() != pacer.gogc ||
-                   _ga_options_memory_limit() != pacer.mem_limit; /* racy read: a hint */
+    bool changed =
+        _ga_options_gogc() != atomic_load_explicit(&gogc_seen, memory_order_relaxed) ||
+        _ga_options_memory_limit() != atomic_load_explicit(&limit_seen, memory_order_relaxed);
     uint64_t period = atomic_load_explicit(&period_ns, memory_order_relaxed);
     uint64_t now = 0;
     if (due || period) {
@@ -875,7 +883,7 @@ void ga_gc_read_stats(ga_gc_stats *out)
 
 void _ga_gc_add_memstats(ga_memstats *ms)
 {
-    if (atomic_load_explicit(&numgc_atomic, memory_order_relaxed) == 0 && !mutators) return;
+    if (atomic_load_explicit(&init_done, memory_order_acquire) == 0) return; /* no GC yet */
     gcache *g = tls_g;
     ga_gc_sweep_totals sw;
     _ga_gc_sweep_totals(&sw);

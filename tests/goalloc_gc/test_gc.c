@@ -726,6 +726,51 @@ static void test_limiter_live_above_limit(void **state)
     drain();
 }
 
+/* ---- Lazy and background sweeping after a paced cycle ---- */
+
+static void test_lazy_background_sweep(void **state)
+{
+    (void)state;
+    drain();
+    int old = ga_set_gc_percent(100);
+    static void *keep[64];
+    assert_int_equal(ga_gc_add_roots(keep, keep + 64), 0);
+    uint64_t want = 0;
+    for (int i = 0; i < 64; i++) {
+        ga_store_ptr(&keep[i], ga_gc_alloc(1024, GA_GC_NOSCAN));
+        want += 1024;
+    }
+    ga_gc_sweep_totals t0, t1;
+    _ga_gc_sweep_totals(&t0);
+    ga_gc_stats g0, g1;
+    ga_gc_read_stats(&g0);
+    /* Garbage until a paced (not forced) cycle has run, then a little more. */
+    for (int i = 0; i < 200000; i++) {
+        assert_non_null(ga_gc_alloc(256, GA_GC_NOSCAN));
+        ga_gc_read_stats(&g1);
+        if (g1.NumGC > g0.NumGC + 1) break;
+    }
+    assert_true(g1.NumGC > g0.NumGC);
+    assert_int_equal(g1.NumForcedGC, g0.NumForcedGC);
+    /* The background sweeper sweeps the spans the cycle left (no allocation drives it). */
+    for (int i = 0; i < 500; i++) {
+        _ga_gc_sweep_totals(&t1);
+        if (t1.spans_swept_bg > t0.spans_swept_bg) break;
+        usleep(10000);
+    }
+    assert_true(t1.spans_swept_bg > t0.spans_swept_bg);
+    assert_true(t1.spans_freed > t0.spans_freed);
+    assert_true(t1.small_free[_ga_size_to_class(256)] > t0.small_free[_ga_size_to_class(256)]);
+    drain();
+    assert_int_equal(heap_alloc(), want);
+    assert_true(_ga_gc_spans_valid());
+    memset(keep, 0, sizeof keep);
+    assert_int_equal(ga_gc_remove_roots(keep, keep + 64), 0);
+    ga_set_gc_percent(old);
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+}
+
 int main(void)
 {
     ga_gc_set_period_ns(0);
@@ -741,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_pacer_gogc_steady),
         cmocka_unit_test(test_pacer_memory_limit),
         cmocka_unit_test(test_limiter_live_above_limit),
+        cmocka_unit_test(test_lazy_background_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
