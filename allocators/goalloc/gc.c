@@ -749,12 +749,14 @@ static void cycle(gcache *self, bool forced)
 
     uint64_t marked = 0;
     pthread_mutex_lock(&roots_lock);
-    if (!_ga_gc_mark(roots, nroots, &marked)) {
+    bool complete = _ga_gc_mark(roots, nroots, &marked);
+    if (!complete) {
         _ga_warn("GC: out of memory for mark work buffers; this cycle keeps every object");
         _ga_gc_mark_everything();
         marked = before;
     }
     pthread_mutex_unlock(&roots_lock);
+    _ga_userarena_after_mark(complete); /* quarantined arena chunks nothing points into */
     uint64_t t2 = mono_ns();
     atomic_store(&heap_live, marked);
     ga_pacer_inputs in = pacer_inputs(marked);
@@ -852,8 +854,9 @@ static void maybe_collect(gcache *g)
         now = clock_ns(CLOCK_MONOTONIC_COARSE);
         if (due && now < atomic_load_explicit(&limiter_until_ns, memory_order_relaxed)) due = false;
     }
-    bool periodic = period && now - atomic_load_explicit(&last_gc_mono, memory_order_relaxed) >=
-                                  period + 10000000; /* coarse clock: 10 ms of slack */
+    /* The coarse clock may lag the precise one that stamped the last cycle: 10 ms of slack. */
+    uint64_t last = atomic_load_explicit(&last_gc_mono, memory_order_relaxed);
+    bool periodic = period && now > last && now - last >= period + 10000000;
     if (due || changed || periodic) collect(g, false);
 }
 

@@ -771,6 +771,33 @@ static void test_lazy_background_sweep(void **state)
     assert_int_equal(heap_alloc(), 0);
 }
 
+/* ---- The periodic cycle (Go's 2-minute forced GC, here 20 ms) ---- */
+
+static void test_periodic_cycle(void **state)
+{
+    (void)state;
+    drain();
+    static void *slot;
+    assert_int_equal(ga_gc_add_roots(&slot, &slot + 1), 0);
+    ga_gc_stats g0, g1;
+    ga_gc_read_stats(&g0);
+    uint64_t old = ga_gc_set_period_ns(20 * 1000000ull);
+    /* Far below the 4 MiB trigger: only the timer can start a cycle; refills check it. */
+    for (int i = 0; i < 400; i++) {
+        for (int j = 0; j < 4; j++) /* one 8 KiB span refill: 400 of them stay under 4 MiB */
+            ga_store_ptr(&slot, ga_gc_alloc(2048, GA_GC_NOSCAN));
+        ga_gc_read_stats(&g1);
+        if (g1.NumGC > g0.NumGC) break;
+        usleep(1000);
+    }
+    ga_gc_set_period_ns(old);
+    assert_true(g1.NumGC > g0.NumGC);
+    assert_int_equal(g1.NumForcedGC, g0.NumForcedGC);
+    slot = NULL;
+    assert_int_equal(ga_gc_remove_roots(&slot, &slot + 1), 0);
+    drain();
+}
+
 int main(void)
 {
     ga_gc_set_period_ns(0);
@@ -787,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_pacer_memory_limit),
         cmocka_unit_test(test_limiter_live_above_limit),
         cmocka_unit_test(test_lazy_background_sweep),
+        cmocka_unit_test(test_periodic_cycle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
