@@ -286,6 +286,12 @@ void _ga_limiter_update(ga_pacer *p, uint64_t now_ns, uint64_t gc_cpu_ns, unsign
 void _ga_userarena_set_quarantine(size_t nchunks);
 /* Adds the arena chunks to MemStats as Go counts them (called by ga_read_memstats). */
 void _ga_userarena_add_memstats(ga_memstats *ms);
+/* The collector's view, with the world stopped: root ranges of live arenas' pointerful
+ * values; a word that is not a heap pointer (it keeps a quarantined chunk quarantined); the
+ * end of a mark (quarantined chunks nothing points into leave quarantine). */
+void _ga_userarena_foreach_root(void (*fn)(uintptr_t lo, uintptr_t hi));
+void _ga_userarena_note_pointer(uintptr_t p);
+void _ga_userarena_after_mark(bool complete);
 
 /* ---- fixalloc.c: off-heap fixed-size allocator for metadata (spec 5.6) ----
  *

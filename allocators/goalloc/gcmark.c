@@ -79,7 +79,11 @@ static bool pop(work *out)
 static inline void mark_candidate(uintptr_t p)
 {
     ga_span *s = _ga_span_of(p);
-    if (!s || s->ci != GA_GC_CI) return;
+    if (!s) {
+        _ga_userarena_note_pointer(p); /* into a quarantined arena chunk? (userarena.c) */
+        return;
+    }
+    if (s->ci != GA_GC_CI) return;
     unsigned idx = s->nelems == 1 ? 0 : _ga_slot_index(s->divmagic, p - s->base);
     /* Every collected span is uncached and materialised while the world is stopped, so its
      * alloc bits are exact. */
@@ -96,6 +100,14 @@ static void scan_words(const uintptr_t *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if (w[i] >= GA_PAGE_SIZE) mark_candidate(w[i]);
+}
+
+/* A root range of 8-byte aligned words [lo, hi). */
+static void scan_range(uintptr_t lo, uintptr_t hi)
+{
+    lo = (lo + 7) & ~(uintptr_t)7;
+    hi &= ~(uintptr_t)7;
+    if (hi > lo) scan_words((const uintptr_t *)lo, (hi - lo) / 8);
 }
 
 /* Scans the object at obj through its span's pointer bits. */
@@ -131,6 +143,7 @@ bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots, uint64_t *marked)
         uintptr_t lo = (roots[r].lo + 7) & ~(uintptr_t)7, hi = roots[r].hi & ~(uintptr_t)7;
         if (hi > lo) scan_words((const uintptr_t *)lo, (hi - lo) / 8);
     }
+    _ga_userarena_foreach_root(scan_range); /* values in live user arenas */
     /* Popped objects wait in a small FIFO after a prefetch, so their cache misses overlap
      * with the scanning of the ones before them. */
     work ring[PREFETCH_RING], w;

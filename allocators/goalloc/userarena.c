@@ -11,11 +11,11 @@
  *   fresh (reserved) -> in use by one arena -> on ga_arena_free:
  *     full chunks:   faulted (PROT_NONE + MADV_DONTNEED) -> quarantine (FIFO)
  *     active chunk:  reuse list (its untouched middle serves later arenas)
- *   quarantine -> ready (re-committed; pages read back as zero) once more than
- *   `quarantine_max` chunks are quarantined behind it. That is the manual-mode quarantine
- *   rule: a use after free faults until at least quarantine_max (default 16) later chunks
- *   have been quarantined. (Go frees a chunk from quarantine when a GC finds no pointer into
- *   it; goalloc's GC mode will add that condition.)
+ *   quarantine -> ready (re-committed; pages read back as zero). Manual-mode rule: once more
+ *   than `quarantine_max` chunks are quarantined behind it, so a use after free faults until
+ *   at least quarantine_max (default 16) later chunks have been quarantined. GC rule (from
+ *   the first collection on, as in Go): after a mark that found no pointer into it.
+ *   While a collection marks, the pointerful part of every live chunk is one of its roots.
  *
  * Invariants, checked by chunk_is_valid() at debug level 2:
  *   base <= lo <= hi <= base + GA_ARENA_CHUNK_SIZE, and [lo, hi) was never handed out
@@ -23,6 +23,7 @@
  * Accounting (as Go counts a chunk: one large object): bytes_inuse = chunks owned by live
  * arenas x chunk size; chunk_allocs - chunk_frees == chunks_inuse.
  */
+#define _GNU_SOURCE /* PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP */
 #include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -44,8 +45,10 @@
 
 typedef struct ga_arena_chunk {
     uintptr_t base;
-    uintptr_t lo, hi; /* free region [lo, hi) */
+    uintptr_t lo, hi; /* free region [lo, hi); [base, lo) holds the pointerful values */
     struct ga_arena_chunk *next;
+    struct ga_arena_chunk *live_prev, *live_next; /* chunks owned by live arenas (ua.live) */
+    bool noted; /* quarantined and a GC found a pointer into it this cycle */
 } ga_arena_chunk;
 
 /* A heap block an arena took for an oversize request; the node itself lives in the arena. */
@@ -78,7 +81,10 @@ static struct {
     uintptr_t region[GA_ARENA_MAX_REGIONS]; /* reservation bases */
     size_t nregion;
     uintptr_t next_hint;
-} ua = {.lock = PTHREAD_MUTEX_INITIALIZER, .quarantine_max = 16};
+    uintptr_t lo, hi;     /* bounds of every reservation: a quick filter for the marker */
+    ga_arena_chunk *live; /* chunks owned by live arenas, for the marker's roots */
+    bool gc_seen;         /* a collection has run: quarantine follows the GC rule */
+} ua = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP, .quarantine_max = 16};
 
 static struct {
     _Atomic uint64_t chunks_inuse, chunk_allocs, chunk_frees, bytes_allocated, heap_fallbacks;
@@ -134,6 +140,8 @@ static bool reserve_region(void)
     if (!r) return false;
     ua.next_hint = (uintptr_t)r + GA_ARENA_RESERVE;
     ua.region[ua.nregion++] = (uintptr_t)r;
+    if (!ua.lo || (uintptr_t)r < ua.lo) ua.lo = (uintptr_t)r;
+    if ((uintptr_t)r + GA_ARENA_RESERVE > ua.hi) ua.hi = (uintptr_t)r + GA_ARENA_RESERVE;
     for (size_t off = GA_ARENA_RESERVE; off > 0; off -= GA_ARENA_CHUNK_SIZE) {
         ga_arena_chunk *c = chunk_header();
         if (!c) return false;
@@ -145,21 +153,49 @@ static bool reserve_region(void)
     return true;
 }
 
-/* Moves the oldest quarantined chunks to the ready list while over the limit. */
+/* Re-commits a chunk that left quarantine (its pages read back as zero) and files it ready.
+ * If the kernel refuses to re-commit, the chunk's address space is dropped for good. */
+static void make_ready(ga_arena_chunk *c)
+{
+    if (_ga_os_commit((void *)c->base, GA_ARENA_CHUNK_SIZE) != 0) return;
+    c->lo = c->base;
+    c->hi = c->base + GA_ARENA_CHUNK_SIZE;
+    c->noted = false;
+    c->next = ua.ready;
+    ua.ready = c;
+}
+
+/* Manual-mode rule: moves the oldest quarantined chunks to the ready list while more than
+ * quarantine_max are quarantined. Once a collection has run, chunks leave quarantine only
+ * through _ga_userarena_after_mark (the GC rule). Holds ua.lock. */
 static void release_quarantine(void)
 {
-    while (ua.quar_len > ua.quarantine_max) {
+    while (!ua.gc_seen && ua.quar_len > ua.quarantine_max) {
         ga_arena_chunk *c = ua.quar_head;
         ua.quar_head = c->next;
         if (!ua.quar_head) ua.quar_tail = NULL;
         ua.quar_len--;
-        /* If the kernel refuses to re-commit, the chunk's address space is dropped for good. */
-        if (_ga_os_commit((void *)c->base, GA_ARENA_CHUNK_SIZE) != 0) continue;
-        c->lo = c->base;
-        c->hi = c->base + GA_ARENA_CHUNK_SIZE;
-        c->next = ua.ready;
-        ua.ready = c;
+        make_ready(c);
     }
+}
+
+/* The live list (chunks owned by arenas), for the marker. Holds ua.lock. */
+static void live_link(ga_arena_chunk *c)
+{
+    c->live_prev = NULL;
+    c->live_next = ua.live;
+    if (ua.live) ua.live->live_prev = c;
+    ua.live = c;
+}
+
+static void live_unlink(ga_arena_chunk *c)
+{
+    if (c->live_prev)
+        c->live_prev->live_next = c->live_next;
+    else
+        ua.live = c->live_next;
+    if (c->live_next) c->live_next->live_prev = c->live_prev;
+    c->live_prev = c->live_next = NULL;
 }
 
 /* A chunk with at least `need` free bytes (need <= chunk size): the reuse list first, then
@@ -191,6 +227,7 @@ static ga_arena_chunk *take_chunk(size_t need)
             c->hi = c->base + GA_ARENA_CHUNK_SIZE;
         }
     }
+    if (c) live_link(c);
     pthread_mutex_unlock(&ua.lock);
     if (c) {
         c->next = NULL;
@@ -317,6 +354,7 @@ void ga_arena_free(ga_arena *a)
     while (full) {
         ga_arena_chunk *c = full;
         full = c->next;
+        live_unlink(c);
         c->next = NULL;
         c->lo = c->hi = c->base;
         if (ua.quar_tail)
@@ -327,6 +365,7 @@ void ga_arena_free(ga_arena *a)
         ua.quar_len++;
     }
     if (a->active) {
+        live_unlink(a->active);
         a->active->next = ua.reuse;
         ua.reuse = a->active;
         nchunks++;
@@ -405,4 +444,56 @@ void _ga_userarena_add_memstats(ga_memstats *ms)
     ms->HeapIdle += idle;
     ms->HeapReleased += released;
     ms->HeapSys += a.bytes_inuse + idle;
+}
+
+/* ---- The collector's view (gcmark.c, gc.c; the world is stopped) ---- */
+
+/* Hands the pointerful part [base, lo) of every chunk owned by a live arena to the marker as
+ * a root range: values in arenas may point into the collected heap (Go scans arena chunks
+ * as large pointerful objects). Arenas of threads that are not GC mutators may change while
+ * this runs: such threads must not keep the only copy of a collected pointer in an arena
+ * (the rooting contract of goalloc_gc.h). ua.lock is recursive because the marker calls
+ * _ga_userarena_note_pointer from inside fn. */
+void _ga_userarena_foreach_root(void (*fn)(uintptr_t lo, uintptr_t hi))
+{
+    pthread_mutex_lock(&ua.lock);
+    for (ga_arena_chunk *c = ua.live; c; c = c->live_next)
+        if (c->lo > c->base) fn(c->base, c->lo);
+    pthread_mutex_unlock(&ua.lock);
+}
+
+/* The marker found a word p that is not in the collected heap: if it points into a
+ * quarantined chunk, that chunk stays quarantined (Go reuses a chunk only once a GC found no
+ * pointer into it). */
+void _ga_userarena_note_pointer(uintptr_t p)
+{
+    if (p < ua.lo || p >= ua.hi) return; /* a racy read is fine: the bounds only grow */
+    pthread_mutex_lock(&ua.lock);
+    for (ga_arena_chunk *c = ua.quar_head; c; c = c->next)
+        if (p - c->base < GA_ARENA_CHUNK_SIZE) c->noted = true;
+    pthread_mutex_unlock(&ua.lock);
+}
+
+/* After a mark: every quarantined chunk no pointer was found into leaves quarantine, and
+ * from now on the manual-mode count rule is off. `complete` is false when the mark gave up
+ * (out of work buffers): then nothing is released. */
+void _ga_userarena_after_mark(bool complete)
+{
+    pthread_mutex_lock(&ua.lock);
+    ua.gc_seen = true;
+    ga_arena_chunk **pp = &ua.quar_head, *last = NULL;
+    while (*pp) {
+        ga_arena_chunk *c = *pp;
+        if (complete && !c->noted) {
+            *pp = c->next;
+            ua.quar_len--;
+            make_ready(c);
+            continue;
+        }
+        c->noted = false;
+        last = c;
+        pp = &c->next;
+    }
+    ua.quar_tail = last;
+    pthread_mutex_unlock(&ua.lock);
 }
