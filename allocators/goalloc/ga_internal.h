@@ -245,6 +245,7 @@ void _ga_scavenge_on_grow(size_t grown);
 typedef struct ga_scav_stats {
     bool running;
     uint64_t released_bg, released_eager, generations, retain_goal;
+    uint64_t bg_cpu_ns, eager_cpu_ns; /* background thread's CPU; callers' CPU in eager/forced */
 } ga_scav_stats;
 void _ga_scavenger_stats(ga_scav_stats *out);
 void _ga_scavenger_set_generation_ns(uint64_t ns); /* tests: a faster generation clock */

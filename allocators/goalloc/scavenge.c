@@ -218,6 +218,8 @@ static struct {
     _Atomic uint64_t retain_goal; /* UINT64_MAX until the first generation ends */
     _Atomic uint64_t released_bg, released_eager, gen_bg, gen_eager;
     _Atomic uint64_t generations;
+    _Atomic uint64_t bg_cpu_ns;    /* the thread's whole CPU time (CLOCK_THREAD_CPUTIME_ID) */
+    _Atomic uint64_t eager_cpu_ns; /* callers' CPU time inside eager/forced/explicit releases */
 } scav = {.mu = PTHREAD_MUTEX_INITIALIZER,
           .cv = PTHREAD_COND_INITIALIZER,
           .gen_ns = SCAV_GEN_NS_DEFAULT,
@@ -227,6 +229,13 @@ static uint64_t now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0;
     return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
@@ -340,6 +349,7 @@ static void *scavenger_main(void *arg)
                 resume_at = now_ns() + sleep_ns;
             }
         }
+        atomic_store(&scav.bg_cpu_ns, thread_cpu_ns());
         /* Sleep until work resumes or the generation ends, whichever is first. */
         uint64_t until = resume_at < next_gen ? resume_at : next_gen;
         pthread_mutex_lock(&scav.mu);
@@ -427,11 +437,11 @@ void _ga_scavenge_on_grow(size_t grown)
     uint64_t goal = atomic_load(&scav.retain_goal);
     if (goal != UINT64_MAX && retained > goal)
         over_goal = retained - goal < grown ? retained - goal : grown;
-    size_t r = 0;
-    if (over_limit)
-        r = heap_scavenge(over_limit > over_goal ? over_limit : over_goal, true);
-    else if (over_goal)
-        r = heap_scavenge(over_goal, false);
+    if (!over_limit && !over_goal) return; /* the common case: no clock read */
+    uint64_t t0 = thread_cpu_ns();
+    size_t r = over_limit ? heap_scavenge(over_limit > over_goal ? over_limit : over_goal, true)
+                          : heap_scavenge(over_goal, false);
+    atomic_fetch_add(&scav.eager_cpu_ns, thread_cpu_ns() - t0);
     atomic_fetch_add(&scav.released_eager, r);
     atomic_fetch_add(&scav.gen_eager, r);
 }
@@ -440,7 +450,9 @@ void ga_free_os_memory(void)
 {
     _ga_mheap_init();
     ga_thread_flush(); /* the calling thread's page cache holds free pages */
+    uint64_t t0 = thread_cpu_ns();
     size_t r = heap_scavenge(SIZE_MAX, true);
+    atomic_fetch_add(&scav.eager_cpu_ns, thread_cpu_ns() - t0);
     atomic_fetch_add(&scav.released_eager, r);
     atomic_fetch_add(&scav.gen_eager, r);
 }
@@ -454,6 +466,8 @@ void _ga_scavenger_stats(ga_scav_stats *out)
     out->released_eager = atomic_load(&scav.released_eager);
     out->generations = atomic_load(&scav.generations);
     out->retain_goal = atomic_load(&scav.retain_goal);
+    out->bg_cpu_ns = atomic_load(&scav.bg_cpu_ns);
+    out->eager_cpu_ns = atomic_load(&scav.eager_cpu_ns);
 }
 
 void _ga_scavenger_set_generation_ns(uint64_t ns)

@@ -213,6 +213,13 @@ void ga_memstats_foreach(const ga_memstats *ms,
 #define GA_X(field, metric) fn(ctx, metric, (double)mc.field);
     GA_MEMCLASSES_FIELDS(GA_X)
 #undef GA_X
+    /* The scavenger's cumulative figures, read now (not part of the ms snapshot). */
+    ga_scav_stats sc;
+    _ga_scavenger_stats(&sc);
+    fn(ctx, "scav_bg_cpu_ns", (double)sc.bg_cpu_ns);
+    fn(ctx, "scav_eager_cpu_ns", (double)sc.eager_cpu_ns);
+    fn(ctx, "scav_bg_released_bytes", (double)sc.released_bg);
+    fn(ctx, "scav_eager_released_bytes", (double)sc.released_eager);
 }
 
 /* ---- Printer (no allocation: snprintf into a stack buffer, one write per line) ---- */

@@ -774,7 +774,7 @@ static void test_memstats_api(void **state)
     ga_memstats ms = read_flushed();
     size_t n = 0;
     ga_memstats_foreach(&ms, count_metric, &n);
-    assert_int_equal(n, 28 + 1 + 14); /* MemStats fields, GCCPUFraction, memory classes */
+    assert_int_equal(n, 28 + 1 + 14 + 4); /* MemStats, GCCPUFraction, classes, scavenger */
     assert_int_equal(ms.BySize[2].Size, 16);
     assert_int_equal(ms.BySize[67].Size, 32768);
     assert_true(ms.MSpanInuse > 0 && ms.MCacheInuse > 0 && ms.GCSys > 0);
