@@ -31,7 +31,7 @@ static const suite_line default_suite[] = {
     {"threadchurn", "rounds=50", "2"},
     {"fragment", "count=100000", "1"},
     {"fragment", "pattern=robson budget=4M rounds=1", "1"},
-    {"burst", "live=4M steady_ops=100000 spike_ops=100000 cycles=1", "1"},
+    {"burst", "live=4M steady_ops=100000 spike_ops=100000 cycles=1 hold_ms=1200", "1"},
     {"large", "steps=20", "1"},
     {"realloc", "steps=30000 max=256K", "1"},
     {"tiny", "ops=2000000", "1"},

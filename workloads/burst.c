@@ -4,16 +4,30 @@
  * min..max) and churns it for `steady_ops` steps; then the live set grows to `factor` times
  * (event "spike") and is churned for `spike_ops` steps; then it shrinks back to steady (event
  * "steady", then wl_settle "after-spike" records resident memory after the settle delay) and is
- * churned again; `cycles` times. Invariant: blocks [0, n) of the table are live and tagged,
- * n == nsteady outside a spike and nspike inside; all freed at the end.
+ * churned again for steady_ops steps and, when the run is measured, for at least `hold_ms`
+ * after the drop, so the timeline shows the allocator giving memory back (a background
+ * scavenger needs seconds); `cycles` times. Invariant: blocks [0, n) of the table are live and
+ * tagged, n == nsteady outside a spike and nspike inside; all freed at the end.
  */
 #include <stdio.h>
+#include <time.h>
 
 #include "wl_list.h"
 #include "wl_sizes.h"
 #include "wl_support.h"
 
-enum { P_LIVE, P_FACTOR, P_STEADY_OPS, P_SPIKE_OPS, P_CYCLES, P_MIN, P_MAX, P_DIST, P_COUNT };
+enum {
+    P_LIVE,
+    P_FACTOR,
+    P_STEADY_OPS,
+    P_SPIKE_OPS,
+    P_CYCLES,
+    P_MIN,
+    P_MAX,
+    P_DIST,
+    P_HOLD_MS,
+    P_COUNT
+};
 
 static const wl_param_def params[P_COUNT] = {
     [P_LIVE] = {"live", WL_P_SIZE, "4M", "steady live set per thread (bytes, approximate)", NULL, 1,
@@ -27,12 +41,17 @@ static const wl_param_def params[P_COUNT] = {
     [P_MIN] = {"min", WL_P_SIZE, "16", "smallest block", NULL, 1, 4294967296.0},
     [P_MAX] = {"max", WL_P_SIZE, "512", "largest block", NULL, 1, 4294967296.0},
     [P_DIST] = {"dist", WL_P_ENUM, "uniform", "size distribution", WL_DIST_CHOICES, 0, -1},
+    [P_HOLD_MS] = {"hold_ms", WL_P_INT, "2000",
+                   "after each drop, churn the steady set at least this long (ms; measured runs "
+                   "only)",
+                   NULL, 0, 3600000},
 };
 
 typedef struct burst_state {
     wl_sizedist dist;
     size_t nsteady, nspike;
     uint64_t steady_ops, spike_ops, cycles;
+    uint64_t hold_ns;
     wl_barrier bar;
 } burst_state;
 
@@ -67,6 +86,7 @@ static int burst_setup(wl_run *run, char *err, size_t errlen)
     st->steady_ops = (uint64_t)run->p[P_STEADY_OPS].i;
     st->spike_ops = (uint64_t)run->p[P_SPIKE_OPS].i;
     st->cycles = (uint64_t)run->p[P_CYCLES].i;
+    st->hold_ns = (uint64_t)run->p[P_HOLD_MS].i * 1000000ull;
     wl_barrier_init(&st->bar, run->nthreads);
     run->state = st;
     return 0;
@@ -121,9 +141,19 @@ static void churn(wl_thread *t, const burst_state *st, burst_local *l, size_t n,
     wl_count_ops(t, ops & 255);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void burst_thread(wl_thread *t)
 {
     burst_state *st = t->run->state;
+    /* No hold when not measured (unit tests): there is no timeline to observe. run->m is set
+     * after setup, so it is read here. */
+    uint64_t hold_ns = t->run->m ? st->hold_ns : 0;
     burst_local l = {wl_meta_alloc("burst", st->nspike * sizeof(void *)),
                      wl_meta_alloc("burst", st->nspike * sizeof(uint32_t))};
     wl_rng_seed(t->rng, t->run->seed, t->id);
@@ -137,9 +167,12 @@ static void burst_thread(wl_thread *t)
         wl_count_ops(t, st->nspike - st->nsteady);
         churn(t, st, &l, st->nspike, st->spike_ops);
         phase(t, st, "steady", NULL);
+        uint64_t hold_until = mono_ns() + hold_ns;
         empty(t, &l, st->nsteady, st->nspike);
         phase(t, st, NULL, "after-spike");
         churn(t, st, &l, st->nsteady, st->steady_ops);
+        while (hold_ns && mono_ns() < hold_until) /* the hold: more of the same churn */
+            churn(t, st, &l, st->nsteady, 256);
     }
     empty(t, &l, 0, st->nsteady);
     wl_meta_free(l.blk, st->nspike * sizeof(void *));
@@ -156,7 +189,10 @@ const wl_workload wl_burst = {
         "churned again, `cycles` times. The timeline marks \"spike\" and \"steady\", and "
         "resident memory is measured after a settle delay following each drop "
         "(\"after-spike\"): an allocator that keeps the spike's pages shows a resident/live "
-        "ratio near `factor`. One op is one allocation (fill or churn step).",
+        "ratio near `factor`. In measured runs each steady phase after a drop lasts at least "
+        "`hold_ms` (the churn goes on), so that the runner can time the return of memory "
+        "(rss_return_s, rss_after_1s_bytes in results/README.md); the hold is part of the "
+        "measured wall time. One op is one allocation (fill or churn step).",
     .params = params,
     .nparams = P_COUNT,
     .setup = burst_setup,

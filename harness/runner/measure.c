@@ -1,6 +1,7 @@
 /* measure.c - the per-run measurement context behind wl_workload.h's hooks: sampled latency,
  * the timeline sampler thread, phase and GC events, settle measurements, and the per-cell files
- * they produce (timeline.csv, events.csv, lat_<op>.hgrm, the measurement fields of result.json).
+ * they produce (timeline.csv, events.csv, lat_<op>.hgrm, the measurement fields of result.json,
+ * including the return of memory after a workload's "spike").
  *
  * Invariants:
  *  - Every buffer here is mmap'd, never taken from the allocator under test; histogram pages
@@ -568,6 +569,94 @@ static void write_memory(const wl_measure *m, FILE *json)
     fprintf(json, ",\"timeline_samples\":%zu", m->tl.n);
 }
 
+/* ---- Memory return after a spike ----
+ *
+ * For workloads that mark a phase event "spike" and later one whose name starts with "steady"
+ * (burst: "steady", burst-gc: "steady-again"), the drop back to the steady live set. Per spike:
+ *   rss_steady  = RSS of the last timeline sample at or before the spike (the first sample if
+ *                 none is earlier);
+ *   window      = from the drop to the next spike, or the end of the timeline;
+ *   return_s    = time from the drop to the first sample in the window with
+ *                 RSS <= 1.1 x rss_steady; absent when none;
+ *   after_1s    = RSS of the first sample at or after drop + 1 s in the window; absent when the
+ *                 window ends sooner. */
+typedef struct spike_ret {
+    double t_spike, t_drop;
+    uint64_t rss_steady, rss_peak, after_1s;
+    double return_s; /* < 0: did not return within the window */
+    int has_after_1s;
+} spike_ret;
+
+static int is_phase(const ev_row *e, const char *prefix)
+{
+    return strcmp(e->kind, "phase") == 0 && strncmp(e->name, prefix, strlen(prefix)) == 0;
+}
+
+/* Fills r from the timeline for a spike at t_spike dropped at t_drop, window ending at t_end. */
+static void spike_measure(const wl_measure *m, double t_spike, double t_drop, double t_end,
+                          spike_ret *r)
+{
+    const tl_row *tl = m->tl.p;
+    memset(r, 0, sizeof *r);
+    r->t_spike = t_spike;
+    r->t_drop = t_drop;
+    r->return_s = -1;
+    r->rss_steady = tl[0].rss;
+    for (size_t i = 0; i < m->tl.n && tl[i].t_s <= t_spike; i++)
+        r->rss_steady = tl[i].rss;
+    double bound = 1.1 * (double)r->rss_steady;
+    for (size_t i = 0; i < m->tl.n && tl[i].t_s < t_end; i++) {
+        if (tl[i].t_s >= t_spike && tl[i].rss > r->rss_peak) r->rss_peak = tl[i].rss;
+        if (tl[i].t_s < t_drop) continue;
+        if (r->return_s < 0 && (double)tl[i].rss <= bound) r->return_s = tl[i].t_s - t_drop;
+        if (!r->has_after_1s && tl[i].t_s >= t_drop + 1.0) {
+            r->after_1s = tl[i].rss;
+            r->has_after_1s = 1;
+        }
+    }
+}
+
+static void write_spike_fields(const spike_ret *r, FILE *json)
+{
+    fprintf(json, "\"rss_steady_bytes\":%llu,\"rss_spike_peak_bytes\":%llu",
+            (unsigned long long)r->rss_steady, (unsigned long long)r->rss_peak);
+    if (r->return_s >= 0) fprintf(json, ",\"rss_return_s\":%.6f", r->return_s);
+    if (r->has_after_1s)
+        fprintf(json, ",\"rss_after_1s_bytes\":%llu", (unsigned long long)r->after_1s);
+}
+
+/* Top level: the first spike's figures; "spikes": every spike's, with their times. */
+static void write_return(const wl_measure *m, FILE *json)
+{
+    const ev_row *e = m->ev.p;
+    if (m->tl.n == 0) return;
+    double t_end = ((const tl_row *)m->tl.p)[m->tl.n - 1].t_s + 1e-9;
+    int n = 0;
+    for (size_t i = 0; i < m->ev.n; i++) {
+        if (!is_phase(&e[i], "spike") || strcmp(e[i].name, "spike") != 0) continue;
+        size_t d = i + 1;
+        while (d < m->ev.n && !is_phase(&e[d], "steady") && !is_phase(&e[d], "spike"))
+            d++;
+        if (d >= m->ev.n || !is_phase(&e[d], "steady")) continue; /* no drop recorded */
+        size_t nx = d + 1;
+        while (nx < m->ev.n && !(is_phase(&e[nx], "spike") && strcmp(e[nx].name, "spike") == 0))
+            nx++;
+        spike_ret r;
+        spike_measure(m, e[i].t_s, e[d].t_s, nx < m->ev.n ? e[nx].t_s : t_end, &r);
+        if (n == 0) {
+            fputc(',', json);
+            write_spike_fields(&r, json);
+            fputs(",\"spikes\":[", json);
+        }
+        fprintf(json, "%s{\"t_spike_s\":%.6f,\"t_drop_s\":%.6f,", n ? "," : "", r.t_spike,
+                r.t_drop);
+        write_spike_fields(&r, json);
+        fputc('}', json);
+        n++;
+    }
+    if (n) fputc(']', json);
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -619,6 +708,7 @@ int hn_measure_write(wl_run *run, const char *dir, FILE *json)
     if (dir && write_events(m, dir) != 0) rc = -1;
     if (write_latency(m, dir, json) != 0) rc = -1;
     write_memory(m, json);
+    write_return(m, json);
     write_settle_and_gc(m, json);
     for (unsigned i = 0; i < run->nthreads; i++)
         samples += m->lats[i].samples;
