@@ -28,6 +28,9 @@ __attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, 
         va_start(ap, fmt);
         vsnprintf(err, errlen, fmt, ap);
         va_end(ap);
+        /* One line, whatever the input echoed into it (a column name may hold a line break). */
+        for (char *c = err; *c; c++)
+            if ((unsigned char)*c < 0x20) *c = ' ';
     }
     return -1;
 }
@@ -250,6 +253,8 @@ static int get_str(json_t *o, const char *key, char **out, int required, const c
     if (!v || json_is_null(v))
         return required ? fail(err, errlen, "%s: missing field '%s'", where, key) : 0;
     if (!json_is_string(v)) return fail(err, errlen, "%s: field '%s' must be a string", where, key);
+    if (required && !*json_string_value(v))
+        return fail(err, errlen, "%s: field '%s' is empty", where, key); /* as in runs.csv */
     *out = xstrdup(json_string_value(v));
     return 0;
 }

@@ -229,8 +229,18 @@ static void csv_write(json_t *rows, sbuf *b)
     }
     json_array_foreach(ops, k, op) for (int c = 0; lat_cols[c]; c++)
     {
-        snprintf(name, sizeof name, ",lat_%s_%s", json_string_value(op), lat_cols[c]);
-        sb_str(b, name);
+        /* An op name is the workload's: quote the column when it needs it (RFC 4180). */
+        const char *o = json_string_value(op);
+        size_t n = strlen(o) + strlen(lat_cols[c]) + 6;
+        char *col = malloc(n);
+        if (!col) {
+            fputs("abench: out of memory\n", stderr);
+            exit(70);
+        }
+        snprintf(col, n, "lat_%s_%s", o, lat_cols[c]);
+        sb_str(b, ",");
+        sb_csv(b, col);
+        free(col);
     }
     sb_str(b, "\n");
     json_array_foreach(rows, i, row)
