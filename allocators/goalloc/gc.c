@@ -19,7 +19,7 @@
  * allocation or ga_store_ptr and stays one until it exits or detaches. A collection takes the
  * cycle lock, sets the stop flag and waits (world lock + condition variable) until every
  * other mutator is parked, blocking or detached. A mutator polls the flag with one relaxed
- * load at each ga_gc_alloc* and ga_store_ptr (the safepoints) and parks on a condition
+ * load at each ga_gc_alloc* (the safepoints; not at ga_store_ptr) and parks on a condition
  * variable. Every change of a mutator's `running` flag happens under the world lock, and so
  * does the collector's reading of it, which makes the hand-over ordered without membarrier or
  * fences (a departure from the asymmetric-Dekker plan: nothing here needs the unlocked
@@ -43,15 +43,18 @@
  * heap_live with the trigger, the options with the pacer's (ga_set_gc_percent and
  * ga_set_memory_limit take effect at the next refill) and the time with the periodic period
  * (2 minutes after the last cycle, as Go's sysmon; checked at refills, so an idle program does
- * not collect). A paced cycle is skipped while the CPU limiter is engaged (the limiter is fed
- * each pause x CPUs as GC time), so a limit below the live heap slows the program without
- * hanging it. ga_gc() always collects (forced).
+ * not collect). While the CPU limiter is engaged (it is fed each pause x CPUs as GC time) a
+ * paced cycle waits until the mutator has run as long as the last pause, which holds GC near
+ * half the time: a limit below the live heap slows the program (and lets the heap overshoot)
+ * without hanging it. ga_gc() always collects (forced).
  *
  * Accounting: each gcache counts its allocations per class (no atomics), merged into the
- * totals when the world stops and at detach; sweeps count the frees. After a cycle the merged
+ * totals when the world stops and at detach; sweeps count the frees. After ga_gc() the merged
  * HeapAlloc of collected objects equals the class-rounded bytes of the marked objects.
  * Explicit free of a small collected object changes no counter (the object lives on in the
- * reuse list, as in Go's freegc); a large one is freed and counted at once.
+ * reuse list, as in Go's freegc, and only objects of the thread's current span go there, so
+ * no two threads ever write the pointer bits of one span); a large one is freed and counted
+ * at once.
  *
  * Files: gc.c (this), gcmark.c marking, gcsweep.c collected spans and sweeping, gcpacer.c
  * goal, trigger and limiter.
@@ -112,6 +115,7 @@ static uint64_t roots_bytes;
 
 static ga_pacer pacer; /* cycle lock */
 static _Atomic uint64_t heap_live, trigger_at, limiter_until_ns, last_gc_mono;
+static uint64_t last_pause_ns; /* cycle lock */
 static _Atomic uint64_t period_ns = DEFAULT_PERIOD_NS;
 static _Atomic int init_done;
 static _Atomic int64_t gogc_seen, limit_seen; /* the pacer's settings, for racy comparisons */
@@ -235,6 +239,17 @@ static GA_NOINLINE gcache *attach(void)
     return g;
 }
 
+/* Empties a reuse list: its objects stay allocated until a sweep finds them unmarked. */
+static void drop_reuse(gcache *g, unsigned spc)
+{
+    for (void *p = g->reuse[spc]; p;) {
+        void *next = _ga_link_get(p);
+        GA_UNPOISON(p, _ga_class_to_size[spc >> 1]);
+        p = next;
+    }
+    g->reuse[spc] = NULL;
+}
+
 /* Gives back g's spans, drops its reuse lists and tiny block. g is not running (or is the
  * caller, detaching), so nobody else touches it. */
 static void flush_cache(gcache *g)
@@ -248,12 +263,7 @@ static void flush_cache(gcache *g)
             _ga_gc_central_put(s);
             g->alloc[spc] = &_ga_span_empty;
         }
-        for (void *p = g->reuse[spc]; p;) { /* they stay allocated until a sweep finds them */
-            void *next = _ga_link_get(p);
-            GA_UNPOISON(p, _ga_class_to_size[spc >> 1]);
-            p = next;
-        }
-        g->reuse[spc] = NULL;
+        drop_reuse(g, spc);
     }
     g->tiny = 0;
     g->tinyoffset = 0;
@@ -331,12 +341,14 @@ static inline gcache *mutator(void)
     return g;
 }
 
-/* The store comes first: the value (often the object just allocated, held only in a local)
- * must be rooted before this thread can park at the safepoint. */
+/* Not a safepoint: between two collected allocations a thread may hold new objects in locals
+ * only (the contract), and a store is often what roots them, e.g. linking a fresh object's
+ * child into it before the object itself is stored. It attaches the thread, which waits
+ * while a cycle runs (an unregistered thread must not store into roots during a mark). */
 void ga_store_ptr(void **slot, void *value)
 {
+    if (GA_UNLIKELY(!tls_g)) attach();
     *slot = value;
-    mutator();
 }
 
 /* ---- Pointer bits of scan objects ---- */
@@ -394,6 +406,7 @@ static GA_NOINLINE void *refill(gcache *g, unsigned spc, ga_span **sp)
             return (void *)(s->base + (uintptr_t)idx * s->elemsize);
         }
         g->alloc[spc] = &_ga_span_empty;
+        drop_reuse(g, spc); /* its objects belong to the span we give back */
         _ga_gc_central_put(s);
     }
     maybe_collect(g);
@@ -565,6 +578,9 @@ void _ga_gc_free(ga_span *s, void *p)
         if (GOALLOC_DEBUG >= 1) _ga_fatal("free(): invalid pointer %p (inside a block)", p);
         return;
     }
+    /* Only objects of the span this thread allocates from: the reuse writes pointer bits,
+     * which no other thread may write then (see refill, which drops the list with the span). */
+    if (g->alloc[s->spanclass] != s) return;
     if (g->reuse[s->spanclass] == p) {
         if (GOALLOC_DEBUG >= 1) _ga_fatal("free(): double free of %p", p);
         return;
@@ -766,6 +782,7 @@ static void cycle(gcache *self, bool forced)
     start_world();
     uint64_t t3 = mono_ns(), pause = t3 - t0, now_real = clock_ns(CLOCK_REALTIME);
     _ga_limiter_update(&pacer, t3, pause * nprocs, nprocs);
+    last_pause_ns = pause;
     atomic_store(&last_gc_mono, t3);
 
     pthread_mutex_lock(&gstats_lock);
@@ -829,8 +846,12 @@ static void collect(gcache *self, bool forced)
         uint64_t now = mono_ns();
         if (atomic_load(&heap_live) >= pacer.trigger) {
             _ga_limiter_update(&pacer, now, 0, nprocs);
-            run = !pacer.limiting;
-            if (!run) atomic_store(&limiter_until_ns, now + 1000000); /* look again in 1 ms */
+            /* While the limiter is engaged a paced cycle waits until the mutator has run as
+             * long as the last pause: GC stays near half the time (Go's cap) and the heap
+             * keeps being collected, late, instead of growing unchecked. */
+            uint64_t since = now - atomic_load(&last_gc_mono);
+            run = !pacer.limiting || since >= last_pause_ns;
+            if (!run) atomic_store(&limiter_until_ns, now + (last_pause_ns - since));
         }
         uint64_t period = atomic_load(&period_ns);
         if (period && now - atomic_load(&last_gc_mono) >= period) run = true;

@@ -798,6 +798,95 @@ static void test_periodic_cycle(void **state)
     drain();
 }
 
+/* ---- Threads: pairs (scan holder -> noscan leaf), explicit frees, paced and forced cycles ---- */
+
+#define PSLOTS 128
+
+typedef struct pair_worker {
+    void *slots[PSLOTS + 1]; /* the last one is a spare root */
+    int id, errors;
+    uint64_t seed;
+} pair_worker;
+
+static void *pair_main(void *arg)
+{
+    pair_worker *w = arg;
+    for (int i = 0; i < 15000; i++) {
+        w->seed = w->seed * 6364136223846793005ull + 1442695040888963407ull;
+        unsigned k = (unsigned)(w->seed >> 33) % PSLOTS;
+        size_t leaf = (w->seed >> 20) % 64 == 0 ? 40000 : 16 + (size_t)((w->seed >> 40) % 600);
+        uint64_t tag = (uint64_t)w->id << 32 | (uint64_t)i;
+        uint64_t **old = w->slots[k];
+        if (old) { /* verify the pair it held */
+            uint64_t t = (uint64_t)old[1];
+            unsigned char *b = (unsigned char *)old[0];
+            size_t n = (size_t)old[2];
+            if ((t >> 32) != (uint64_t)w->id) w->errors++;
+            for (size_t j = 0; j < n; j++)
+                if (b[j] != (unsigned char)(t + j)) {
+                    w->errors++;
+                    break;
+                }
+        }
+        /* The contract: each new object is rooted before the next collected allocation. */
+        void **a = ga_gc_alloc(3 * sizeof(void *), GA_GC_SCAN);
+        ga_store_ptr(&w->slots[PSLOTS], a); /* a spare root until a replaces the old pair */
+        unsigned char *b = ga_gc_alloc(leaf, GA_GC_NOSCAN);
+        ga_store_ptr(&a[0], b);
+        for (size_t j = 0; j < leaf; j++)
+            b[j] = (unsigned char)(tag + j);
+        a[1] = (void *)tag;
+        a[2] = (void *)leaf;
+        ga_store_ptr(&w->slots[k], a);
+        ga_store_ptr(&w->slots[PSLOTS], NULL);
+        if (old && (w->seed >> 10) % 2) { /* nothing else refers to the old pair */
+            ga_free(old[0]);
+            ga_free(old);
+        }
+    }
+    ga_gc_thread_detach();
+    return NULL;
+}
+
+static void test_threads_pairs_free(void **state)
+{
+    (void)state;
+    drain();
+    static pair_worker w[3];
+    memset(w, 0, sizeof w);
+    pthread_t th[3];
+    for (int i = 0; i < 3; i++) {
+        w[i].id = i + 1;
+        w[i].seed = (uint64_t)i * 77 + 5;
+        assert_int_equal(ga_gc_add_roots(w[i].slots, w[i].slots + PSLOTS + 1), 0);
+        assert_int_equal(pthread_create(&th[i], NULL, pair_main, &w[i]), 0);
+    }
+    ga_gc_blocking_enter();
+    for (int i = 0; i < 20; i++) {
+        ga_gc();
+        usleep(500);
+    }
+    for (int i = 0; i < 3; i++)
+        pthread_join(th[i], NULL);
+    ga_gc_blocking_exit();
+    drain();
+    uint64_t want = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(w[i].errors, 0);
+        for (int k = 0; k < PSLOTS; k++) {
+            void **a = w[i].slots[k];
+            if (!a) continue;
+            want += slot_bytes(a) + slot_bytes(a[0]);
+        }
+    }
+    assert_int_equal(heap_alloc(), want);
+    assert_true(_ga_gc_spans_valid());
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(ga_gc_remove_roots(w[i].slots, w[i].slots + PSLOTS + 1), 0);
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+}
+
 int main(void)
 {
     ga_gc_set_period_ns(0);
@@ -809,6 +898,7 @@ int main(void)
         cmocka_unit_test(test_events_and_memstats),
         cmocka_unit_test(test_gctrace_format),
         cmocka_unit_test(test_threads),
+        cmocka_unit_test(test_threads_pairs_free),
         cmocka_unit_test(test_manual_untouched),
         cmocka_unit_test(test_pacer_gogc_steady),
         cmocka_unit_test(test_pacer_memory_limit),

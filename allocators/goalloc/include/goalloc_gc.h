@@ -9,17 +9,19 @@
  *    allocation; a value held only in locals or registers may be collected at that point.
  *  - A thread becomes a GC mutator at its first ga_gc_alloc* / ga_store_ptr call and stays
  *    one until it exits or calls ga_gc_thread_detach(). A collection stops every mutator at
- *    its next ga_gc_alloc* or ga_store_ptr (the safepoints) and waits for it: a mutator that
+ *    its next ga_gc_alloc* call (the safepoints; ga_store_ptr is not one, so a fresh object
+ *    may be linked to its children before it is itself rooted) and waits for it: a mutator that
  *    blocks for long outside goalloc (a lock, a join, I/O, a barrier) must bracket that with
  *    ga_gc_blocking_enter() / ga_gc_blocking_exit(), or detach, and must not touch collected
  *    objects in between. Threads that never call the GC API are never stopped; they may use
  *    collected objects only while a mutator keeps them reachable.
  *  - Every store of a collected pointer into a collected object or a root should go through
  *    ga_store_ptr (a plain store today; the hook a concurrent marker will need).
- *  - Collected objects may be freed explicitly with ga_free (Go's freegc): a small object goes
- *    on the calling mutator's reuse list for its size class, a large object's pages go back
- *    at once; an object is never freed twice (the sweeper frees only allocated, unmarked
- *    slots). Tiny objects (noscan, under 16 bytes) and frees from threads that are not
+ *  - Collected objects may be freed explicitly with ga_free (Go's freegc): a small object of
+ *    the span the calling mutator allocates from goes on its reuse list for the size class
+ *    (reused by its next allocation of that class), a large object's pages go back at once;
+ *    an object is never freed twice (the sweeper frees only allocated, unmarked slots). Other
+ *    small objects, tiny ones (noscan, under 16 bytes) and frees from threads that are not
  *    mutators are left to the collector. realloc of a collected object returns a manual one.
  *
  * Memory returned by the allocation functions is zeroed, aligned to 16 bytes when size >= 16
@@ -58,7 +60,7 @@ void *ga_gc_alloc_typed(const ga_gc_type *t, size_t count);
 int ga_gc_add_roots(void *lo, void *hi);
 int ga_gc_remove_roots(void *lo, void *hi);
 
-/* *slot = value, a safepoint. */
+/* *slot = value. Not a safepoint (see the contract). */
 void ga_store_ptr(void **slot, void *value);
 
 /* Runs a full, blocking cycle now (Go's runtime.GC): counts as forced. */
