@@ -153,6 +153,22 @@ static void key_destructor(void *arg)
     if (arg) detach(arg);
 }
 
+/* Fork: the mutator list, the roots and the span lists are held across fork() (lock order
+ * world -> roots -> central, as the collector takes them), so the child sees them whole. */
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&world_lock);
+    pthread_mutex_lock(&roots_lock);
+    _ga_gc_sweep_fork_prepare();
+}
+
+static void fork_parent(void)
+{
+    _ga_gc_sweep_fork_parent();
+    pthread_mutex_unlock(&roots_lock);
+    pthread_mutex_unlock(&world_lock);
+}
+
 static void fork_child(void)
 {
     pthread_mutex_init(&world_lock, NULL);
@@ -188,7 +204,7 @@ static void init(void)
     st.NextGC = pacer.heap_goal;
     pthread_mutex_unlock(&gstats_lock);
     pthread_key_create(&detach_key, key_destructor);
-    pthread_atfork(NULL, NULL, fork_child);
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
     atomic_store_explicit(&init_done, 1, memory_order_release);
 }
 

@@ -446,6 +446,17 @@ bool _ga_gc_spans_valid(void)
     return ok;
 }
 
+/* Fork: the lists are consistent while the parent holds the lock across fork(). */
+void _ga_gc_sweep_fork_prepare(void)
+{
+    pthread_mutex_lock(&central_lock);
+}
+
+void _ga_gc_sweep_fork_parent(void)
+{
+    pthread_mutex_unlock(&central_lock);
+}
+
 /* The background sweeper did not survive the fork; the child sweeps lazily. */
 void _ga_gc_sweep_fork_child(void)
 {

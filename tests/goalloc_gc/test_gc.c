@@ -887,6 +887,61 @@ static void test_threads_pairs_free(void **state)
     assert_int_equal(heap_alloc(), 0);
 }
 
+/* ---- fork() while other mutators and the background sweeper run ---- */
+
+static void test_fork_with_mutators(void **state)
+{
+    (void)state;
+    drain();
+    static pair_worker w[2];
+    memset(w, 0, sizeof w);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        w[i].id = i + 1;
+        w[i].seed = (uint64_t)i * 31 + 7;
+        assert_int_equal(ga_gc_add_roots(w[i].slots, w[i].slots + PSLOTS + 1), 0);
+        assert_int_equal(pthread_create(&th[i], NULL, pair_main, &w[i]), 0);
+    }
+    static void *mine;
+    assert_int_equal(ga_gc_add_roots(&mine, &mine + 1), 0);
+    ga_store_ptr(&mine, ga_gc_alloc(5000, GA_GC_NOSCAN));
+    memset(mine, 0x3c, 5000);
+    for (int f = 0; f < 3; f++) {
+        usleep(2000);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) { /* only this thread exists here: its cycles must not wait for others */
+            for (int i = 0; i < 3; i++) {
+                for (int j = 0; j < 20000; j++)
+                    ga_gc_alloc(64, GA_GC_SCAN);
+                ga_gc();
+            }
+            const unsigned char *m = mine;
+            for (int i = 0; i < 5000; i++)
+                if (m[i] != 0x3c) _exit(3);
+            _exit(_ga_gc_spans_valid() ? 0 : 4);
+        }
+        int status;
+        ga_gc_blocking_enter();
+        waitpid(pid, &status, 0);
+        ga_gc_blocking_exit();
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    ga_gc_blocking_enter();
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    ga_gc_blocking_exit();
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w[i].errors, 0);
+        assert_int_equal(ga_gc_remove_roots(w[i].slots, w[i].slots + PSLOTS + 1), 0);
+    }
+    mine = NULL;
+    assert_int_equal(ga_gc_remove_roots(&mine, &mine + 1), 0);
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+}
+
 int main(void)
 {
     ga_gc_set_period_ns(0);
@@ -899,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_gctrace_format),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_threads_pairs_free),
+        cmocka_unit_test(test_fork_with_mutators),
         cmocka_unit_test(test_manual_untouched),
         cmocka_unit_test(test_pacer_gogc_steady),
         cmocka_unit_test(test_pacer_memory_limit),
