@@ -657,8 +657,8 @@ void _ga_gc_sweep_credit(uint64_t heap_live);
 void _ga_gc_sweep_totals(ga_gc_sweep_totals *out);
 /* World stopped: marks every allocated slot (the fallback when marking cannot finish). */
 void _ga_gc_mark_everything(void);
-size_t _ga_gc_span_count(void); /* collected spans in use (tests) */
-bool _ga_gc_spans_valid(void);  /* every collected span valid and filed right (debug 3) */
+size_t _ga_gc_span_count(void);       /* collected spans in use (tests) */
+bool _ga_gc_spans_valid(void);        /* every collected span valid and filed right (debug 3) */
 void _ga_gc_sweep_fork_prepare(void); /* takes the lists' lock across fork() */
 void _ga_gc_sweep_fork_parent(void);
 void _ga_gc_sweep_fork_child(void);
