@@ -538,7 +538,8 @@ static void *alloc_impl(size_t size, bool noscan, const ga_gc_type *t, size_t co
     p = small_alloc(g, spc, &s, &dirty);
     if (GA_UNLIKELY(!p)) goto fail;
     size_t esz = _ga_class_to_size[cls];
-    if (dirty) memset(p, 0, esz);
+    /* A scan slot is zeroed whole (it is scanned whole); a noscan one only as far as asked. */
+    if (dirty) memset(p, 0, noscan ? size : esz);
     if (!noscan) set_ptrbits(s ? s : _ga_span_of((uintptr_t)p), (uintptr_t)p, esz / 8, t, count);
     return p;
 fail:
