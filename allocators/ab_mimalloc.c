@@ -25,6 +25,7 @@
 #include <mimalloc.h>
 
 #include "ab_allocator.h"
+#include "ab_checked.h"
 
 /* ---- Version ---- */
 
@@ -48,36 +49,17 @@ static const char *mi_ab_version(void)
 
 static void *mi_ab_malloc(size_t size)
 {
-    if (size > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *p = mi_malloc(size);
-    if (!p) errno = ENOMEM;
-    return p;
+    return ab_checked_malloc(mi_malloc, size);
 }
 
 static void *mi_ab_calloc(size_t n, size_t size)
 {
-    size_t total;
-    if (__builtin_mul_overflow(n, size, &total) || total > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *p = mi_calloc(n, size);
-    if (!p) errno = ENOMEM;
-    return p;
+    return ab_checked_calloc(mi_calloc, n, size);
 }
 
 static void *mi_ab_realloc(void *p, size_t size)
 {
-    if (size > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *q = mi_realloc(p, size);
-    if (!q) errno = ENOMEM;
-    return q;
+    return ab_checked_realloc(mi_realloc, p, size);
 }
 
 static void mi_ab_free(void *p)
@@ -87,14 +69,7 @@ static void mi_ab_free(void *p)
 
 static void *mi_ab_aligned_alloc(size_t alignment, size_t size)
 {
-    if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
-        errno = EINVAL;
-        return NULL;
-    }
-    if (size > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (ab_check_alignment(alignment, size) != 0) return NULL;
     void *p = mi_malloc_aligned(size, alignment);
     if (p && ((uintptr_t)p & (alignment - 1)) != 0) {
         /* mimalloc 2.0.9 bug (upstream issue microsoft/mimalloc#700, fixed after 2.0.9): a

@@ -22,6 +22,7 @@
 #include <gperftools/tcmalloc.h>
 
 #include "ab_allocator.h"
+#include "ab_checked.h"
 
 /* ---- Version ---- */
 
@@ -46,36 +47,17 @@ static const char *tc_ab_version(void)
 
 static void *tc_ab_malloc(size_t size)
 {
-    if (size > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *p = tc_malloc(size);
-    if (!p) errno = ENOMEM;
-    return p;
+    return ab_checked_malloc(tc_malloc, size);
 }
 
 static void *tc_ab_calloc(size_t n, size_t size)
 {
-    size_t total;
-    if (__builtin_mul_overflow(n, size, &total) || total > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *p = tc_calloc(n, size);
-    if (!p) errno = ENOMEM;
-    return p;
+    return ab_checked_calloc(tc_calloc, n, size);
 }
 
 static void *tc_ab_realloc(void *p, size_t size)
 {
-    if (size > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    void *q = tc_realloc(p, size);
-    if (!q && size) errno = ENOMEM;
-    return q;
+    return ab_checked_realloc(tc_realloc, p, size);
 }
 
 static void tc_ab_free(void *p)
@@ -85,14 +67,7 @@ static void tc_ab_free(void *p)
 
 static void *tc_ab_aligned_alloc(size_t alignment, size_t size)
 {
-    if (alignment == 0 || (alignment & (alignment - 1)) != 0) {
-        errno = EINVAL;
-        return NULL;
-    }
-    if (size > PTRDIFF_MAX) {
-        errno = ENOMEM;
-        return NULL;
-    }
+    if (ab_check_alignment(alignment, size) != 0) return NULL;
     if (alignment < sizeof(void *)) alignment = sizeof(void *);
     void *p = NULL;
     int rc = tc_posix_memalign(&p, alignment, size);
