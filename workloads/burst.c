@@ -5,9 +5,12 @@
  * (event "spike") and is churned for `spike_ops` steps; then it shrinks back to steady (event
  * "steady", then wl_settle "after-spike" records resident memory after the settle delay) and is
  * churned again for steady_ops steps and, when the run is measured, for at least `hold_ms`
- * after the drop, so the timeline shows the allocator giving memory back (a background
- * scavenger needs seconds); `cycles` times. Invariant: blocks [0, n) of the table are live and
- * tagged, n == nsteady outside a spike and nspike inside; all freed at the end.
+ * after the drop, so the timeline shows the allocator giving memory back (5 s by default:
+ * goalloc's scavenger, like Go's, waits for one full 1 s generation without the spike before
+ * its retention goal drops, then releases at ~1% of a CPU, ~40 MiB in 2-3 s); `cycles` times.
+ * Invariant: blocks [0, n) of the table are live and tagged, n == nsteady outside a spike and
+ * nspike inside; all freed at the end (after the event "end", so the runner's return-of-memory
+ * window closes before those frees).
  */
 #include <stdio.h>
 #include <time.h>
@@ -41,7 +44,7 @@ static const wl_param_def params[P_COUNT] = {
     [P_MIN] = {"min", WL_P_SIZE, "16", "smallest block", NULL, 1, 4294967296.0},
     [P_MAX] = {"max", WL_P_SIZE, "512", "largest block", NULL, 1, 4294967296.0},
     [P_DIST] = {"dist", WL_P_ENUM, "uniform", "size distribution", WL_DIST_CHOICES, 0, -1},
-    [P_HOLD_MS] = {"hold_ms", WL_P_INT, "2000",
+    [P_HOLD_MS] = {"hold_ms", WL_P_INT, "5000",
                    "after each drop, churn the steady set at least this long (ms; measured runs "
                    "only)",
                    NULL, 0, 3600000},
@@ -174,6 +177,7 @@ static void burst_thread(wl_thread *t)
         while (hold_ns && mono_ns() < hold_until) /* the hold: more of the same churn */
             churn(t, st, &l, st->nsteady, 256);
     }
+    phase(t, st, "end", NULL); /* ends the last return window before the steady set goes */
     empty(t, &l, 0, st->nsteady);
     wl_meta_free(l.blk, st->nspike * sizeof(void *));
     wl_meta_free(l.size, st->nspike * sizeof(uint32_t));
@@ -186,7 +190,8 @@ const wl_workload wl_burst = {
         "Each thread holds a steady live set of about `live` bytes (blocks from `dist` over "
         "min..max) and churns it (free a random block, allocate a replacement). Then the live "
         "set spikes to `factor` times its size and is churned, then drops back to steady and is "
-        "churned again, `cycles` times. The timeline marks \"spike\" and \"steady\", and "
+        "churned again, `cycles` times. The timeline marks \"spike\", \"steady\" and, before the "
+        "final frees, \"end\"; "
         "resident memory is measured after a settle delay following each drop "
         "(\"after-spike\"): an allocator that keeps the spike's pages shows a resident/live "
         "ratio near `factor`. In measured runs each steady phase after a drop lasts at least "

@@ -575,15 +575,19 @@ static void write_memory(const wl_measure *m, FILE *json)
  * (burst: "steady", burst-gc: "steady-again"), the drop back to the steady live set. Per spike:
  *   rss_steady  = RSS of the last timeline sample at or before the spike (the first sample if
  *                 none is earlier);
- *   window      = from the drop to the next spike, or the end of the timeline;
+ *   window      = from the drop to the next phase event of any name (burst marks "end" before
+ *                 it frees its steady set), else to the end of the measured region (the row
+ *                 sampled after the workers ended is left out);
  *   return_s    = time from the drop to the first sample in the window with
  *                 RSS <= 1.1 x rss_steady; absent when none;
+ *   excess90_s  = the same for RSS <= rss_steady + 10% of (peak - rss_steady): 90% of the
+ *                 spike's extra memory given back (robust when the steady RSS is small);
  *   after_1s    = RSS of the first sample at or after drop + 1 s in the window; absent when the
  *                 window ends sooner. */
 typedef struct spike_ret {
     double t_spike, t_drop;
     uint64_t rss_steady, rss_peak, after_1s;
-    double return_s; /* < 0: did not return within the window */
+    double return_s, excess90_s; /* < 0: did not return within the window */
     int has_after_1s;
 } spike_ret;
 
@@ -600,15 +604,19 @@ static void spike_measure(const wl_measure *m, double t_spike, double t_drop, do
     memset(r, 0, sizeof *r);
     r->t_spike = t_spike;
     r->t_drop = t_drop;
-    r->return_s = -1;
+    r->return_s = r->excess90_s = -1;
     r->rss_steady = tl[0].rss;
     for (size_t i = 0; i < m->tl.n && tl[i].t_s <= t_spike; i++)
         r->rss_steady = tl[i].rss;
-    double bound = 1.1 * (double)r->rss_steady;
-    for (size_t i = 0; i < m->tl.n && tl[i].t_s < t_end; i++) {
+    for (size_t i = 0; i < m->tl.n && tl[i].t_s < t_end; i++)
         if (tl[i].t_s >= t_spike && tl[i].rss > r->rss_peak) r->rss_peak = tl[i].rss;
+    double bound = 1.1 * (double)r->rss_steady;
+    double bound90 = (double)r->rss_steady +
+                     0.1 * (double)(r->rss_peak > r->rss_steady ? r->rss_peak - r->rss_steady : 0);
+    for (size_t i = 0; i < m->tl.n && tl[i].t_s < t_end; i++) {
         if (tl[i].t_s < t_drop) continue;
         if (r->return_s < 0 && (double)tl[i].rss <= bound) r->return_s = tl[i].t_s - t_drop;
+        if (r->excess90_s < 0 && (double)tl[i].rss <= bound90) r->excess90_s = tl[i].t_s - t_drop;
         if (!r->has_after_1s && tl[i].t_s >= t_drop + 1.0) {
             r->after_1s = tl[i].rss;
             r->has_after_1s = 1;
@@ -621,6 +629,7 @@ static void write_spike_fields(const spike_ret *r, FILE *json)
     fprintf(json, "\"rss_steady_bytes\":%llu,\"rss_spike_peak_bytes\":%llu",
             (unsigned long long)r->rss_steady, (unsigned long long)r->rss_peak);
     if (r->return_s >= 0) fprintf(json, ",\"rss_return_s\":%.6f", r->return_s);
+    if (r->excess90_s >= 0) fprintf(json, ",\"rss_excess90_s\":%.6f", r->excess90_s);
     if (r->has_after_1s)
         fprintf(json, ",\"rss_after_1s_bytes\":%llu", (unsigned long long)r->after_1s);
 }
@@ -630,7 +639,7 @@ static void write_return(const wl_measure *m, FILE *json)
 {
     const ev_row *e = m->ev.p;
     if (m->tl.n == 0) return;
-    double t_end = ((const tl_row *)m->tl.p)[m->tl.n - 1].t_s + 1e-9;
+    double t_stop = since_start_s(m, m->t1_ns); /* rows from here on: after the workers */
     int n = 0;
     for (size_t i = 0; i < m->ev.n; i++) {
         if (!is_phase(&e[i], "spike") || strcmp(e[i].name, "spike") != 0) continue;
@@ -639,10 +648,10 @@ static void write_return(const wl_measure *m, FILE *json)
             d++;
         if (d >= m->ev.n || !is_phase(&e[d], "steady")) continue; /* no drop recorded */
         size_t nx = d + 1;
-        while (nx < m->ev.n && !(is_phase(&e[nx], "spike") && strcmp(e[nx].name, "spike") == 0))
+        while (nx < m->ev.n && strcmp(e[nx].kind, "phase") != 0)
             nx++;
         spike_ret r;
-        spike_measure(m, e[i].t_s, e[d].t_s, nx < m->ev.n ? e[nx].t_s : t_end, &r);
+        spike_measure(m, e[i].t_s, e[d].t_s, nx < m->ev.n ? e[nx].t_s : t_stop, &r);
         if (n == 0) {
             fputc(',', json);
             write_spike_fields(&r, json);
