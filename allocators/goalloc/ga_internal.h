@@ -42,13 +42,13 @@ __attribute__((format(printf, 1, 2))) void _ga_warn(const char *fmt, ...);
 /* ---- Geometry (GO_ALLOCATOR_SPEC.md 1.1, 5.1, 6.1) ---- */
 
 #define GA_PAGE_SHIFT 13
-#define GA_PAGE_SIZE ((size_t)1 << GA_PAGE_SHIFT)   /* 8 KiB runtime page */
+#define GA_PAGE_SIZE ((size_t)1 << GA_PAGE_SHIFT) /* 8 KiB runtime page */
 #define GA_OS_PAGE_SIZE ((size_t)4096)
 #define GA_HUGE_PAGE_SIZE ((size_t)2 << 20)
 #define GA_ARENA_SHIFT 26
 #define GA_ARENA_SIZE ((size_t)1 << GA_ARENA_SHIFT) /* 64 MiB heap arena */
 #define GA_PAGES_PER_ARENA (GA_ARENA_SIZE / GA_PAGE_SIZE)
-#define GA_CHUNK_PAGES 512                          /* page-allocator chunk: 4 MiB */
+#define GA_CHUNK_PAGES 512 /* page-allocator chunk: 4 MiB */
 #define GA_CHUNK_SIZE ((size_t)GA_CHUNK_PAGES * GA_PAGE_SIZE)
 #define GA_ADDR_BITS 48
 #define GA_MAX_SMALL_SIZE 32768
@@ -205,8 +205,7 @@ size_t _ga_pagealloc_alloc_range(ga_pagealloc *pa, uintptr_t base, size_t npages
 /* Frees an allocated run; `scavenged` also sets its scavenged bits (the scavenger's release). */
 void _ga_pagealloc_free_range(ga_pagealloc *pa, uintptr_t base, size_t npages, bool scavenged);
 /* Re-derives the summaries over a changed range (contig: every page changed the same way). */
-void _ga_pagealloc_update(ga_pagealloc *pa, uintptr_t base, size_t npages, bool contig,
-                          bool alloc);
+void _ga_pagealloc_update(ga_pagealloc *pa, uintptr_t base, size_t npages, bool contig, bool alloc);
 
 /* ---- scavenge.c: returning free pages to the OS (spec 7) ---- */
 
