@@ -38,10 +38,11 @@
 /* Burst of test_background_returns_burst. Paced to ~1% of one CPU, the background scavenger
  * returned 1 GiB in 18.4 s when measured (`bench 1024`, debug build, loaded 2-core machine:
  * nothing for the first ~1.5 s while the first generation ends and the controller ramps up
- * from its 0.1% floor, then about 75 MiB/s, using 90 ms of CPU in all). A 1 GiB test would take
- * ~20 s, so CI bursts 256 MiB (returned in ~7 s) and allows 15 s. */
+ * from its 0.1% floor, then about 75 MiB/s, using 90 ms of CPU in all; a release build took
+ * 19.4 s and 85 ms: the pacing, not the build, sets the time). A 1 GiB test would take
+ * ~20 s, so CI bursts 256 MiB (returned in ~7 s) and allows 20 s for a loaded machine. */
 #define BURST_MIB 256
-#define BURST_WAIT_MS 15000
+#define BURST_WAIT_MS 20000
 
 static uint64_t now_ns(void)
 {
