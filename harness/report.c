@@ -136,6 +136,22 @@ static const hn_row *representative(const rep *R, const char *workload, const ch
             params = R->keys[i].params;
             break;
         }
+    /* Parameters a runner resolves per backend (mode=auto -> gc or manual, arena_impl) make
+     * the workload's first parameter set differ between allocators: then take this
+     * allocator's first ok row's parameters. */
+    int found = 0;
+    for (size_t i = 0; i < R->res.nrows && !found; i++) {
+        const hn_row *r = &R->res.rows[i];
+        found = is_ok(r) && !strcmp(r->workload, workload) && !strcmp(r->alloc, alloc) &&
+                !strcmp(r->params, params ? params : "");
+    }
+    for (size_t i = 0; i < R->res.nrows && !found; i++) {
+        const hn_row *r = &R->res.rows[i];
+        if (is_ok(r) && !strcmp(r->workload, workload) && !strcmp(r->alloc, alloc)) {
+            params = r->params;
+            found = 1;
+        }
+    }
     for (size_t i = 0; i < R->res.nrows; i++) {
         const hn_row *r = &R->res.rows[i];
         if (!is_ok(r) || strcmp(r->workload, workload) || strcmp(r->alloc, alloc) ||
