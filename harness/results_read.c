@@ -358,8 +358,12 @@ static int row_from_json(hn_row *r, json_t *o, const char *where, char *err, siz
         HN_GC_NUMBERS(HN_X)
 #undef HN_X
     }
-    if (r->threads < -1 || r->threads == 0)
+    /* -1 is the reader's "absent": an explicit -1 is as wrong here as in runs.csv. */
+    json_t *th = json_object_get(o, "threads"), *rp = json_object_get(o, "rep");
+    if ((th && !json_is_null(th) && r->threads < 1) || r->threads < -1 || r->threads == 0)
         return fail(err, errlen, "%s: field 'threads' must be >= 1", where);
+    if (rp && !json_is_null(rp) && r->rep < 0)
+        return fail(err, errlen, "%s: field 'rep' must be >= 0", where);
     return 0;
 }
 
