@@ -85,10 +85,13 @@ static inline void mark_candidate(uintptr_t p)
     }
     if (s->ci != GA_GC_CI) return;
     unsigned idx = s->nelems == 1 ? 0 : _ga_slot_index(s->divmagic, p - s->base);
-    /* Every collected span is uncached and materialised while the world is stopped, so its
-     * alloc bits are exact. */
-    ga_assert_internal(s->matindex == s->freeindex);
-    if (!((s->allocbits[idx / 64] >> (idx & 63)) & 1)) return;
+    /* The world stop flushes and materialises every mutator's spans, so alloc bits are exact;
+     * the exception is a forked child, where a span another thread held mid-refill at fork()
+     * was never handed back: its slots in [matindex, freeindex) are allocated all the same
+     * (mspan.c's invariant), so count them too rather than free live objects. */
+    if (!((s->allocbits[idx / 64] >> (idx & 63)) & 1) &&
+        !(idx >= s->matindex && idx < s->freeindex))
+        return;
     uint64_t bit = (uint64_t)1 << (idx & 63), *w = &s->gcmarkbits[idx / 64];
     if (*w & bit) return;
     *w |= bit;

@@ -340,3 +340,16 @@ void _ga_heap_fork_child(void)
     _ga_mcentral_unlock_all(true);
     _ga_mcache_unlock_registry(true);
 }
+
+/* goalloc registers its heap's fork handlers itself, at load time, in every build: the
+ * preload library, the runners and any program that links goalloc directly (a child forked
+ * while another thread held the heap lock would otherwise wait for it forever). At load time,
+ * not in _ga_mheap_init: glibc's pthread_atfork allocates its list entry, and inside the
+ * first malloc that would re-enter the allocator. The GC and the scavenger register their
+ * own handlers when they start, later, so their prepare steps run before this one and their
+ * locks are taken first (the order they are taken in when they call into the heap). */
+__attribute__((constructor)) static void heap_register_fork_handlers(void)
+{
+    if (pthread_atfork(_ga_heap_fork_prepare, _ga_heap_fork_parent, _ga_heap_fork_child) != 0)
+        _ga_warn("pthread_atfork failed: fork() while other threads allocate may deadlock");
+}

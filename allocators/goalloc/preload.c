@@ -3,14 +3,13 @@
  *
  * Every function forwards to the ga_* entry point of the same meaning; C and POSIX semantics
  * (NULL + errno, never abort) come from malloc.c. Invariants:
- *  - nothing here runs before the first allocation except the constructor, which only
- *    registers the fork handlers; goalloc initialises lazily inside ga_malloc & co, reads
+ *  - nothing here runs before the first allocation; goalloc initialises lazily inside
+ *    ga_malloc & co, reads
  *    its options with getenv and never calls malloc itself, so there is no dlsym and no
  *    recursion through the dynamic loader at start-up;
- *  - fork: the prepare handler takes every goalloc lock (_ga_heap_fork_prepare) so the child
- *    starts with a consistent heap; parent and child release or reset them. Handlers
- *    registered later (by the program) run their prepare step before ours, so they may
- *    still allocate.
+ *  - fork: goalloc itself registers handlers at load time (mheap.c) that take every heap
+ *    lock, so the child starts with a consistent heap; handlers the program registers later
+ *    run their prepare step first, so they may still allocate.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -86,27 +85,4 @@ void *pvalloc(size_t size)
 size_t malloc_usable_size(void *p)
 {
     return p ? ga_usable_size(p) : 0;
-}
-
-/* ---- Fork safety ---- */
-
-static void fork_prepare(void)
-{
-    _ga_heap_fork_prepare();
-}
-
-static void fork_parent(void)
-{
-    _ga_heap_fork_parent();
-}
-
-static void fork_child(void)
-{
-    _ga_heap_fork_child();
-}
-
-__attribute__((constructor)) static void preload_init(void)
-{
-    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0)
-        _ga_warn("pthread_atfork failed: fork() while other threads allocate may deadlock");
 }
