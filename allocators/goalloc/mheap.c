@@ -348,8 +348,14 @@ void _ga_heap_fork_child(void)
  * first malloc that would re-enter the allocator. The GC and the scavenger register their
  * own handlers when they start, later, so their prepare steps run before this one and their
  * locks are taken first (the order they are taken in when they call into the heap). */
+#if defined(__SANITIZE_THREAD__)
+/* Not under ThreadSanitizer: it tracks at most 64 locks held by one thread and the prepare
+ * step holds one per mcentral (about 140); TSan builds fork only in tests that do not race
+ * allocation against fork(). */
+#else
 __attribute__((constructor)) static void heap_register_fork_handlers(void)
 {
     if (pthread_atfork(_ga_heap_fork_prepare, _ga_heap_fork_parent, _ga_heap_fork_child) != 0)
         _ga_warn("pthread_atfork failed: fork() while other threads allocate may deadlock");
 }
+#endif
