@@ -253,8 +253,8 @@ static int get_str(json_t *o, const char *key, char **out, int required, const c
     if (!v || json_is_null(v))
         return required ? fail(err, errlen, "%s: missing field '%s'", where, key) : 0;
     if (!json_is_string(v)) return fail(err, errlen, "%s: field '%s' must be a string", where, key);
-    if (required && !*json_string_value(v))
-        return fail(err, errlen, "%s: field '%s' is empty", where, key); /* as in runs.csv */
+    if (!*json_string_value(v)) /* as in runs.csv, where an empty field means "absent" */
+        return required ? fail(err, errlen, "%s: field '%s' is empty", where, key) : 0;
     *out = xstrdup(json_string_value(v));
     return 0;
 }
