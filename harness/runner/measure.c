@@ -43,7 +43,7 @@ struct wl_lat {
     double mean;
     const hn_timer_cal *cal;
     uint64_t samples;
-};
+} __attribute__((aligned(64))); /* per thread, in an array: no line shared between threads */
 
 typedef struct tl_row {
     double t_s;

@@ -43,7 +43,9 @@ int wl_drive_on(const ab_allocator *a, const wl_workload *w, unsigned nthreads, 
     wl_run run = {.w = w, .a = a, .nthreads = nthreads, .seed = seed};
     wl_test_events_clear();
     if (wl_params_parse(&run, kv, n, res->err, sizeof res->err) != 0) return res->rc = -1;
-    run.threads = calloc(nthreads, sizeof *run.threads);
+    /* wl_thread is cache-line aligned: calloc's 16 bytes are not enough. */
+    run.threads = aligned_alloc(_Alignof(wl_thread), nthreads * sizeof *run.threads);
+    if (run.threads) memset(run.threads, 0, nthreads * sizeof *run.threads);
     pthread_t *th = calloc(nthreads, sizeof *th);
     if (!run.threads || !th) abort();
     for (unsigned i = 0; i < nthreads; i++) {

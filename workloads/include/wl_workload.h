@@ -125,7 +125,8 @@ struct wl_thread {
     uint32_t sample_countdown;  /* operations until the next timed one */
     wl_lat *lat;                /* NULL: never time */
     void *local;                /* the workload's per-thread state */
-};
+} __attribute__((aligned(64))); /* one cache line of its own: the slots sit in an array and
+                                 * each is written on every operation (rng, live_bytes) */
 
 /* ---- Measurement hooks: implemented by the runner (harness/runner/) ---- */
 
