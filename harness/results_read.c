@@ -227,8 +227,8 @@ static int json_scalar_text(json_t *v, char *buf, size_t len)
         snprintf(buf, len, "%s", json_string_value(v));
     else if (json_is_integer(v))
         snprintf(buf, len, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, len, "%.17g", json_real_value(v));
+    else if (json_is_real(v)) /* the writer's precision (results_write.c), so text round-trips */
+        snprintf(buf, len, "%.12g", json_real_value(v));
     else if (json_is_boolean(v))
         snprintf(buf, len, "%s", json_is_true(v) ? "true" : "false");
     else
