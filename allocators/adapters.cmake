@@ -77,6 +77,12 @@ else()
   message(WARNING "abench: Boehm GC not found (libgc-dev): backend 'boehm' not built")
 endif()
 
+# ---- overhead: the harness-cost calibration backend (a trivial allocator of our own) ----
+# Benchmarkable like the others so every workload reports the harness's own per-op cost
+# beside the allocators' (ab_overhead.c); it does not touch the process malloc.
+ab_add_adapter(NAME overhead SOURCE ${CMAKE_CURRENT_SOURCE_DIR}/ab_overhead.c)
+list(APPEND AB_BACKENDS overhead)
+
 # ---- test-only backends (not in AB_BACKENDS) ----
 # null: forwards to ab_alloc_sys and counts calls per member; broken: sys, but every
 # 16th allocation hands out a block that is still live (the conformance suite must catch it).

@@ -13,8 +13,8 @@
 #include "hn_run.h"
 #include "runner/hn_runner.h"
 
-const char *const hn_known_backends[] = {"sys",   "jemalloc", "mimalloc",   "tcmalloc",
-                                         "boehm", "goalloc",  "go-runtime", NULL};
+const char *const hn_known_backends[] = {"sys",     "jemalloc",   "mimalloc", "tcmalloc", "boehm",
+                                         "goalloc", "go-runtime", "overhead", NULL};
 
 int hn_runner_path(const char *name, char *buf, size_t len)
 {
