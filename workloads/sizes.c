@@ -47,7 +47,7 @@ int wl_sizedist_init(wl_sizedist *d, int64_t kind, int64_t min, int64_t max, con
     return 0;
 }
 
-size_t wl_size_draw(const wl_sizedist *d, uint64_t rng[4])
+size_t wl_size_draw_slow(const wl_sizedist *d, uint64_t rng[4])
 {
     switch (d->kind) {
     case WL_DIST_UNIFORM:

@@ -201,8 +201,8 @@ extern const ab_allocator ab_alloc_tcmalloc;
 extern const ab_allocator ab_alloc_boehm;
 extern const ab_allocator ab_alloc_goalloc;
 extern const ab_allocator ab_alloc_overhead; /* the harness-cost calibration backend */
-extern const ab_allocator ab_alloc_null;   /* test-only: records calls, backed by glibc */
-extern const ab_allocator ab_alloc_broken; /* test-only: hands out overlapping blocks */
+extern const ab_allocator ab_alloc_null;     /* test-only: records calls, backed by glibc */
+extern const ab_allocator ab_alloc_broken;   /* test-only: hands out overlapping blocks */
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wl_workload.h" /* wl_rand, wl_rand_below */
+
 #define WL_DIST_CHOICES "uniform|golike|invsq|fixed"
 #define WL_DIST_QUANTILES 256
 
@@ -41,7 +43,14 @@ typedef struct wl_sizedist {
 int wl_sizedist_init(wl_sizedist *d, int64_t kind, int64_t min, int64_t max, const char *min_name,
                      const char *max_name, char *err, size_t errlen);
 
-/* One size drawn with rng. */
-size_t wl_size_draw(const wl_sizedist *d, uint64_t rng[4]);
+/* One size drawn with rng: uniform inline (the churn hot path), the others out of line. */
+size_t wl_size_draw_slow(const wl_sizedist *d, uint64_t rng[4]);
+
+static inline size_t wl_size_draw(const wl_sizedist *d, uint64_t rng[4])
+{
+    if (__builtin_expect(d->kind == WL_DIST_UNIFORM, 1))
+        return (size_t)(d->min + wl_rand_below(rng, d->max - d->min + 1));
+    return wl_size_draw_slow(d, rng);
+}
 
 #endif /* WL_SIZES_H */
