@@ -9,6 +9,9 @@
  *    stats call itself is counted.
  *  - check_process_malloc() is sys's check, except that a non-empty AB_NULL_CHECK_FAIL in the
  *    environment makes it fail (a test switch: the runner must refuse to run then).
+ *  - AB_NULL_SPIN=N (read by init) adds an empty loop of N iterations, 3 instructions each, to
+ *    every malloc: a known instruction-count slowdown for the tests of --instructions and of
+ *    the comparison gate.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -71,9 +74,13 @@ static const char *null_version(void)
     return null_version_buf;
 }
 
+static unsigned null_spin; /* AB_NULL_SPIN, set once by init */
+
 static int null_init(char *err, size_t errlen)
 {
     null_count(NULL_init);
+    const char *spin = getenv("AB_NULL_SPIN");
+    if (spin) null_spin = (unsigned)strtoul(spin, NULL, 10);
     return ab_alloc_sys.init ? ab_alloc_sys.init(err, errlen) : 0;
 }
 
@@ -91,6 +98,8 @@ static int null_check_process_malloc(char *err, size_t errlen)
 static void *null_malloc(size_t size)
 {
     null_count(NULL_malloc);
+    for (unsigned i = 0; i < null_spin; i++)
+        __asm__ volatile(""); /* kept by the compiler: add, cmp, branch per iteration */
     return ab_alloc_sys.malloc(size);
 }
 

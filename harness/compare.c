@@ -11,8 +11,13 @@
  *      no 95% CI exists, the min..max range half-width) exceeds the threshold, i.e. a
  *      regression of threshold size could hide in the noise;
  *   0  otherwise: no significant regression beyond the threshold.
+ * Deterministic cells: when both sides have n >= 2 and a spread within 0.1% of the median
+ * (instr_per_op under --instructions), the change in medians is exact: within 0.1% it is no
+ * change, beyond it significant, judged against the threshold with no rank test and no
+ * "cannot judge".
  * Default threshold 5%: above the 1.7% run-to-run CV measured for mimalloc's churn, below
- * glibc's 6.4% (so noisy glibc/jemalloc cells answer "cannot judge", not a flapping 0/1).
+ * glibc's 6.4% (so noisy glibc/jemalloc cells answer "cannot judge", not a flapping 0/1);
+ * 1% for instruction counts (metrics instr*).
  * Only rows with status "ok" and the metric present take part.
  */
 #include "hn.h"
@@ -71,7 +76,7 @@ static int parse_args(int argc, char **argv, cmp_opts *o)
     int npos = 0;
     memset(o, 0, sizeof *o);
     o->metric = "auto";
-    o->threshold_pct = 5;
+    o->threshold_pct = -1; /* unset: 1% for instruction counts, else 5% (below) */
     o->alpha = 0.05;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -116,6 +121,8 @@ static int parse_args(int argc, char **argv, cmp_opts *o)
         }
         i += takes;
     }
+    /* Instruction counts are deterministic (valgrind): a tight floor catches a 1% change. */
+    if (o->threshold_pct < 0) o->threshold_pct = strncmp(o->metric, "instr", 5) == 0 ? 1 : 5;
     if (o->by && strcmp(o->by, "alloc") != 0) {
         hn_error("compare", "--by: '%s' is not supported (only --by alloc)", o->by);
         return -1;
@@ -253,6 +260,9 @@ static const char *auto_metric(const hn_results *a)
 
 /* ---- Judging one cell ---- */
 
+/* Relative spread (half-width / median) at or below which a side counts as deterministic. */
+#define DETERMINISTIC 0.001
+
 enum verdict { V_SAME, V_BETTER, V_WORSE_SMALL, V_REGRESSION, V_FEW, V_NOISY, V_ONLY_A, V_ONLY_B };
 
 typedef struct judged {
@@ -295,12 +305,23 @@ static judged judge(const cell *c, const cmp_opts *o, int higher_better)
                                 : (j.med[1] == 0 ? 0 : INFINITY);
     hn_utest_result u;
     if (hn_utest(c->v[0], c->n[0], c->v[1], c->n[1], &u) == 0) j.p = u.p;
+    double worse = higher_better ? -j.delta_pct : j.delta_pct;
+    if (c->n[0] >= 2 && c->n[1] >= 2 && j.half[0] <= DETERMINISTIC && j.half[1] <= DETERMINISTIC) {
+        /* Every repetition of each side agrees (a deterministic figure such as instr_per_op,
+         * whose repetitions differ by a few hundred instructions in millions): the change is
+         * known without a rank test, and a change inside that spread counts as none. */
+        int same = fabs(j.delta_pct) <= DETERMINISTIC * 100;
+        j.p = same ? 1 : 0;
+        j.v = same ? V_SAME
+                   : (worse > o->threshold_pct ? V_REGRESSION
+                                               : (worse > 0 ? V_WORSE_SMALL : V_BETTER));
+        return j;
+    }
     if (c->n[0] < MIN_N || c->n[1] < MIN_N) {
         j.v = V_FEW;
         return j;
     }
     int significant = j.p < o->alpha;
-    double worse = higher_better ? -j.delta_pct : j.delta_pct;
     if (significant)
         j.v = worse > o->threshold_pct ? V_REGRESSION : (worse > 0 ? V_WORSE_SMALL : V_BETTER);
     else if (fmax(j.half[0], j.half[1]) * 100 > o->threshold_pct)

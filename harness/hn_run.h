@@ -110,17 +110,20 @@ typedef struct hn_run_opts {
         int nvalues;
     } params[HN_MAX_KV];
     int nparams;
-    unsigned reps;
+    unsigned reps, warmup; /* measured repetitions; unrecorded ones run before them */
     unsigned long long seed;
     double timeout;
     const char *out, *label, *suite, *baseline;
     int report, dry_run;
+    int instructions; /* run cells under callgrind, record instr_per_op */
     const char *sample_mean, *sampler_ms, *settle_ms; /* passed through to runners */
+    const char *valgrind; /* path of valgrind when instructions is set */
 } hn_run_opts;
 
 /* One cell: indices into hn_run_opts.allocs and the variants; idx is its run-order number. */
 typedef struct hn_cell {
     unsigned idx, rep, threads;
+    int warmup; /* an unrecorded warm-up repetition (rep counts the warm-ups apart) */
     int alloc, variant;
 } hn_cell;
 
@@ -135,7 +138,8 @@ int hn_parse_threads(char *s, unsigned *out, int *n);
 int hn_variants_build(hn_run_opts *o, json_t *catalogue, hn_variant *vs, int maxv);
 /* Validates v with `<runner of alloc> --check` and fills v->params; -1 after a one-line error. */
 int hn_variant_check(const char *alloc, hn_variant *v);
-/* Cells in run order (reps outermost, allocators innermost); returns how many. */
+/* Cells in run order (warm-up repetitions first, then the measured ones; reps outermost,
+ * allocators innermost); returns how many. */
 unsigned hn_matrix_plan(const hn_run_opts *o, const hn_variant *vs, int nv, hn_cell *cells,
                         unsigned max);
 

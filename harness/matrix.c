@@ -45,6 +45,22 @@ static const suite_line default_suite[] = {
     {NULL, NULL, NULL},
 };
 
+/* The quick suite: a smoke of the main families in well under a minute on every backend
+ * (perf gates, first looks). */
+static const suite_line quick_suite[] = {
+    {"churn", "ops=300000", "1"},
+    {"larson", "steps=20000 rounds=2", "2"},
+    {"burst", "live=1M steady_ops=20000 spike_ops=20000 cycles=1 hold_ms=100", "1"},
+    {"request", "requests=1000", "1"},
+    {"churn-gc", "ops=100000", "1"},
+    {NULL, NULL, NULL},
+};
+
+static const suite_line *suite_lines(const hn_run_opts *o)
+{
+    return o->suite && strcmp(o->suite, "quick") == 0 ? quick_suite : default_suite;
+}
+
 /* ---- Lists and numbers ---- */
 
 /* Splits a comma list in place into out[]; returns the count or -1 (too many / empty item). */
@@ -157,8 +173,9 @@ int hn_variants_build(hn_run_opts *o, json_t *cat, hn_variant *vs, int maxv)
     for (int i = 0; i < o->nparams; i++) {
         int used = 0;
         if (o->suite) {
-            for (int k = 0; default_suite[k].workload; k++) {
-                json_t *w = hn_workload_find(cat, default_suite[k].workload);
+            const suite_line *suite = suite_lines(o);
+            for (int k = 0; suite[k].workload; k++) {
+                json_t *w = hn_workload_find(cat, suite[k].workload);
                 used |= w && workload_has_param(w, o->params[i].name);
             }
         } else {
@@ -176,11 +193,12 @@ int hn_variants_build(hn_run_opts *o, json_t *cat, hn_variant *vs, int maxv)
         }
     }
     if (o->suite) {
-        for (int k = 0; default_suite[k].workload; k++) {
-            json_t *w = hn_workload_find(cat, default_suite[k].workload);
+        const suite_line *suite = suite_lines(o);
+        for (int k = 0; suite[k].workload; k++) {
+            json_t *w = hn_workload_find(cat, suite[k].workload);
             if (!w) {
                 fprintf(stderr, "abench run: suite: workload '%s' is not in this build, skipped\n",
-                        default_suite[k].workload);
+                        suite[k].workload);
                 continue;
             }
             unsigned th[HN_MAX_LIST];
@@ -188,10 +206,10 @@ int hn_variants_build(hn_run_opts *o, json_t *cat, hn_variant *vs, int maxv)
             memcpy(th, o->threads, sizeof th);
             if (!nth) {
                 char buf[128];
-                snprintf(buf, sizeof buf, "%s", default_suite[k].threads);
+                snprintf(buf, sizeof buf, "%s", suite[k].threads);
                 if (hn_parse_threads(buf, th, &nth)) return -1;
             }
-            nv = expand(o, w, default_suite[k].params, th, nth, vs, nv, maxv);
+            nv = expand(o, w, suite[k].params, th, nth, vs, nv, maxv);
             if (nv < 0) return hn_error("run", "too many variants (at most %d)", maxv), -1;
         }
         return nv;
@@ -251,13 +269,21 @@ unsigned hn_matrix_plan(const hn_run_opts *o, const hn_variant *vs, int nv, hn_c
                         unsigned max)
 {
     unsigned n = 0;
-    for (unsigned rep = 0; rep < o->reps; rep++)
+    for (unsigned r = 0; r < o->warmup + o->reps; r++) {
+        int warm = r < o->warmup;
+        unsigned rep = warm ? r : r - o->warmup;
         for (int vi = 0; vi < nv; vi++)
             for (int ti = 0; ti < vs[vi].nthreads; ti++)
                 for (int ai = 0; ai < o->nallocs; ai++) {
                     if (n == max) return n;
-                    cells[n] = (hn_cell){n, rep, vs[vi].threads[ti], ai, vi};
+                    cells[n] = (hn_cell){.idx = n,
+                                         .rep = rep,
+                                         .threads = vs[vi].threads[ti],
+                                         .warmup = warm,
+                                         .alloc = ai,
+                                         .variant = vi};
                     n++;
                 }
+    }
     return n;
 }

@@ -142,6 +142,11 @@ static const char *const scalar_cols[] = {"schema",
                                           "live_mean_bytes",
                                           "live_peak_bytes",
                                           "frag_ratio",
+                                          "rss_base_bytes",
+                                          "rss_net_peak_bytes",
+                                          "rss_net_mean_bytes",
+                                          "instr",
+                                          "instr_per_op",
                                           NULL};
 
 static const char *const gc_cols[] = {

@@ -14,8 +14,10 @@
  * the running cell (not recorded) and exits 130 with every finished cell kept.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <stdint.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -68,119 +70,232 @@ static int add_param(hn_run_opts *o, char *kv)
 
 static void run_usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: abench run [--alloc a,b] (--workload w1,w2 | --suite default) [--threads 1,2]\n"
-        "                  [--param k=v1,v2]... [--reps N] [--seed S] [--out DIR] [--label L]\n"
-        "                  [--timeout SECS] [--report [--baseline ALLOC]]\n"
-        "                  [--sample-mean OPS] [--sampler-ms MS] [--settle-ms MS] [--dry-run]\n"
-        "Comma lists expand into a matrix; cells interleave across allocators. Results go\n"
-        "to results/<date>_<host>_<label>/ (see results/README.md). --alloc defaults to\n"
-        "every backend this build has. --dry-run validates and prints the cells, runs nothing.\n");
+    fprintf(f,
+            "usage: abench run [--alloc a,b] (--workload w1,w2 | --suite default|quick)\n"
+            "                  [--threads 1,2] [--param k=v1,v2]... [--reps N] [--warmup N]\n"
+            "                  [--seed S] [--out DIR] [--label L] [--timeout SECS]\n"
+            "                  [--report [--baseline ALLOC]] [--latency | --sample-mean OPS]\n"
+            "                  [--instructions] [--sampler-ms MS] [--settle-ms MS] [--dry-run]\n"
+            "Comma lists expand into a matrix; cells interleave across allocators. Results go\n"
+            "to results/<date>_<host>_<label>/ (see results/README.md). --alloc defaults to\n"
+            "every backend this build has, `overhead` (the harness's own cost) included.\n"
+            "  --reps N         measured repetitions per cell (default 6; 3 with --instructions)\n"
+            "  --warmup N       unrecorded repetitions first (default 1; 0 with --instructions)\n"
+            "  --latency        sample operation latency (mean 64 ops between timed ones); off by\n"
+            "                   default, so the measured loop carries no timer calls\n"
+            "  --instructions   run each cell under valgrind's callgrind and record instr_per_op\n"
+            "                   (instructions of the measured region / ops: deterministic)\n"
+            "  --dry-run        validate and print the cells, run nothing\n");
 }
 
-/* Long but flat: one branch per flag, each with its own one-line error. */
+enum run_flag {
+    RF_ALLOC = 256,
+    RF_WORKLOAD,
+    RF_THREADS,
+    RF_PARAM,
+    RF_REPS,
+    RF_WARMUP,
+    RF_SEED,
+    RF_OUT,
+    RF_LABEL,
+    RF_TIMEOUT,
+    RF_SUITE,
+    RF_BASELINE,
+    RF_REPORT,
+    RF_DRY_RUN,
+    RF_LATENCY,
+    RF_SAMPLE_MEAN,
+    RF_SAMPLER_MS,
+    RF_SETTLE_MS,
+    RF_INSTRUCTIONS,
+};
+
+/* The one option table of `abench run`. */
+static const struct option run_options[] = {
+    {"alloc", required_argument, NULL, RF_ALLOC},
+    {"workload", required_argument, NULL, RF_WORKLOAD},
+    {"threads", required_argument, NULL, RF_THREADS},
+    {"param", required_argument, NULL, RF_PARAM},
+    {"reps", required_argument, NULL, RF_REPS},
+    {"warmup", required_argument, NULL, RF_WARMUP},
+    {"seed", required_argument, NULL, RF_SEED},
+    {"out", required_argument, NULL, RF_OUT},
+    {"label", required_argument, NULL, RF_LABEL},
+    {"timeout", required_argument, NULL, RF_TIMEOUT},
+    {"suite", required_argument, NULL, RF_SUITE},
+    {"baseline", required_argument, NULL, RF_BASELINE},
+    {"report", no_argument, NULL, RF_REPORT},
+    {"dry-run", no_argument, NULL, RF_DRY_RUN},
+    {"latency", no_argument, NULL, RF_LATENCY},
+    {"sample-mean", required_argument, NULL, RF_SAMPLE_MEAN},
+    {"sampler-ms", required_argument, NULL, RF_SAMPLER_MS},
+    {"settle-ms", required_argument, NULL, RF_SETTLE_MS},
+    {"instructions", no_argument, NULL, RF_INSTRUCTIONS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* A runner flag's value, checked here with the runner's own bounds, so a bad one is refused
+ * before any cell is spawned. */
+static int runner_flag(const char *flag, const char *v, unsigned long long lo,
+                       unsigned long long hi, const char **out)
+{
+    unsigned long long n;
+    if (hn_parse_uint(v, lo, hi, &n))
+        return hn_error("run", "--%s '%s': expected an integer in %llu..%llu", flag, v, lo, hi), -1;
+    *out = v;
+    return 0;
+}
+
+/* One flag of the table; -1 after a one-line error. */
+static int run_flag_apply(hn_run_opts *o, int c, char *v, int *reps_set, int *warm_set,
+                          int *timeout_set)
+{
+    unsigned long long n;
+    switch (c) {
+    case RF_ALLOC:
+        if ((o->nallocs = hn_split_list(v, o->allocs, HN_MAX_LIST)) <= 0)
+            return hn_error("run", "--alloc '%s': expected a comma list", v), -1;
+        return 0;
+    case RF_WORKLOAD:
+        if ((o->nworkloads = hn_split_list(v, o->workloads, HN_MAX_LIST)) <= 0)
+            return hn_error("run", "--workload '%s': expected a comma list", v), -1;
+        return 0;
+    case RF_THREADS:
+        if (hn_parse_threads(v, o->threads, &o->nthreads))
+            return hn_error("run", "--threads '%s': expected numbers 1..1024, comma-separated", v),
+                   -1;
+        return 0;
+    case RF_PARAM:
+        return add_param(o, v);
+    case RF_REPS:
+        if (hn_parse_uint(v, 1, 100000, &n))
+            return hn_error("run", "--reps '%s': expected 1..100000", v), -1;
+        o->reps = (unsigned)n;
+        *reps_set = 1;
+        return 0;
+    case RF_WARMUP:
+        if (hn_parse_uint(v, 0, 100, &n))
+            return hn_error("run", "--warmup '%s': expected 0..100", v), -1;
+        o->warmup = (unsigned)n;
+        *warm_set = 1;
+        return 0;
+    case RF_SEED:
+        if (hn_parse_uint(v, 0, UINT64_MAX, &n))
+            return hn_error("run", "--seed '%s': expected an unsigned integer", v), -1;
+        o->seed = n;
+        return 0;
+    case RF_TIMEOUT: {
+        char *end;
+        o->timeout = strtod(v, &end);
+        if (*end || !(o->timeout > 0) || o->timeout > 1e6)
+            return hn_error("run", "--timeout '%s': expected seconds > 0", v), -1;
+        *timeout_set = 1;
+        return 0;
+    }
+    case RF_OUT:
+        o->out = v;
+        return 0;
+    case RF_LABEL:
+        if (!*v) return hn_error("run", "--label: empty"), -1;
+        for (const char *c2 = v; *c2; c2++)
+            if (!(isalnum((unsigned char)*c2) || *c2 == '-' || *c2 == '_' || *c2 == '.'))
+                return hn_error("run", "--label '%s': use letters, digits, '-', '_', '.'", v), -1;
+        o->label = v;
+        return 0;
+    case RF_SUITE:
+        if (strcmp(v, "default") != 0 && strcmp(v, "quick") != 0)
+            return hn_error("run", "unknown suite '%s' (known: default, quick)", v), -1;
+        o->suite = v;
+        return 0;
+    case RF_BASELINE:
+        o->baseline = v;
+        return 0;
+    case RF_REPORT:
+        o->report = 1;
+        return 0;
+    case RF_DRY_RUN:
+        o->dry_run = 1;
+        return 0;
+    case RF_LATENCY:
+        if (!o->sample_mean) o->sample_mean = "64";
+        return 0;
+    case RF_SAMPLE_MEAN:
+        return runner_flag("sample-mean", v, 1, 1u << 30, &o->sample_mean);
+    case RF_SAMPLER_MS:
+        return runner_flag("sampler-ms", v, 1, 60000, &o->sampler_ms);
+    case RF_SETTLE_MS:
+        return runner_flag("settle-ms", v, 0, 60000, &o->settle_ms);
+    case RF_INSTRUCTIONS:
+        o->instructions = 1;
+        return 0;
+    default:
+        return hn_error("run", "internal: unhandled flag %d", c), -1;
+    }
+}
+
 static int parse_run_args(int argc, char **argv, hn_run_opts *o)
 {
-    o->reps = 3;
+    int reps_set = 0, warm_set = 0, timeout_set = 0, c;
     o->seed = 1;
     o->timeout = 300;
     o->label = "run";
-    for (int i = 1; i < argc; i++) {
-        char *a = argv[i], *v = NULL, *eq;
-        unsigned long long n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+    opterr = 0; /* our own one-line messages */
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "+:h", run_options, NULL)) != -1) {
+        if (c == 'h') {
             run_usage(stdout);
             exit(HN_EXIT_OK);
         }
-        if (!strcmp(a, "--report")) {
-            o->report = 1;
-            continue;
-        }
-        if (!strcmp(a, "--dry-run")) {
-            o->dry_run = 1;
-            continue;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            hn_error("run", "unexpected argument '%s'", a);
-            return -1;
-        }
-        if ((eq = strchr(a, '='))) {
-            *eq = '\0';
-            v = eq + 1;
-        } else if (i + 1 < argc) {
-            v = argv[++i];
-        }
-        static const char *const known[] = {
-            "--alloc",    "--workload",    "--threads",    "--param",     "--reps",
-            "--seed",     "--out",         "--label",      "--timeout",   "--suite",
-            "--baseline", "--sample-mean", "--sampler-ms", "--settle-ms", NULL};
-        int k = 0;
-        while (known[k] && strcmp(known[k], a))
-            k++;
-        if (!known[k]) {
-            hn_error("run", "unknown flag '%s'", a);
-            return -1;
-        }
-        if (!v) {
-            hn_error("run", "flag %s needs a value", a);
-            return -1;
-        }
-        if (!strcmp(a, "--alloc")) {
-            if ((o->nallocs = hn_split_list(v, o->allocs, HN_MAX_LIST)) <= 0)
-                return hn_error("run", "--alloc '%s': expected a comma list", v), -1;
-        } else if (!strcmp(a, "--workload")) {
-            if ((o->nworkloads = hn_split_list(v, o->workloads, HN_MAX_LIST)) <= 0)
-                return hn_error("run", "--workload '%s': expected a comma list", v), -1;
-        } else if (!strcmp(a, "--threads")) {
-            if (hn_parse_threads(v, o->threads, &o->nthreads))
-                return hn_error("run", "--threads '%s': expected numbers 1..1024, comma-separated",
-                                v),
-                       -1;
-        } else if (!strcmp(a, "--param")) {
-            if (add_param(o, v)) return -1;
-        } else if (!strcmp(a, "--reps")) {
-            if (hn_parse_uint(v, 1, 100000, &n))
-                return hn_error("run", "--reps '%s': expected 1..100000", v), -1;
-            o->reps = (unsigned)n;
-        } else if (!strcmp(a, "--seed")) {
-            if (hn_parse_uint(v, 0, UINT64_MAX, &n))
-                return hn_error("run", "--seed '%s': expected an unsigned integer", v), -1;
-            o->seed = n;
-        } else if (!strcmp(a, "--timeout")) {
-            char *end;
-            o->timeout = strtod(v, &end);
-            if (*end || !(o->timeout > 0) || o->timeout > 1e6)
-                return hn_error("run", "--timeout '%s': expected seconds > 0", v), -1;
-        } else if (!strcmp(a, "--out")) {
-            o->out = v;
-        } else if (!strcmp(a, "--label")) {
-            for (const char *c = v; *c; c++)
-                if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.'))
-                    return hn_error("run", "--label '%s': use letters, digits, '-', '_', '.'", v),
-                           -1;
-            if (!*v) return hn_error("run", "--label: empty"), -1;
-            o->label = v;
-        } else if (!strcmp(a, "--suite")) {
-            if (strcmp(v, "default") != 0)
-                return hn_error("run", "unknown suite '%s' (known: default)", v), -1;
-            o->suite = v;
-        } else if (!strcmp(a, "--baseline")) {
-            o->baseline = v;
-        } else if (!strcmp(a, "--sample-mean") || !strcmp(a, "--sampler-ms") ||
-                   !strcmp(a, "--settle-ms")) {
-            if (hn_parse_uint(v, 0, 1u << 30, &n))
-                return hn_error("run", "%s '%s': expected an unsigned integer", a, v), -1;
-            if (!strcmp(a, "--sample-mean")) o->sample_mean = v;
-            if (!strcmp(a, "--sampler-ms")) o->sampler_ms = v;
-            if (!strcmp(a, "--settle-ms")) o->settle_ms = v;
-        }
+        if (c == '?')
+            return hn_error("run", "unknown flag '%s' (see abench run --help)", argv[optind - 1]),
+                   -1;
+        if (c == ':') return hn_error("run", "flag %s needs a value", argv[optind - 1]), -1;
+        if (run_flag_apply(o, c, optarg, &reps_set, &warm_set, &timeout_set) != 0) return -1;
     }
+    if (optind < argc) return hn_error("run", "unexpected argument '%s'", argv[optind]), -1;
+    /* Instruction counts are deterministic: fewer repetitions say as much, none need warming,
+     * and a cell under valgrind runs some 50 times slower. */
+    if (!reps_set) o->reps = o->instructions ? 3 : 6;
+    if (!warm_set) o->warmup = o->instructions ? 0 : 1;
+    if (!timeout_set && o->instructions) o->timeout *= 10;
+    if (o->instructions && o->sample_mean)
+        return hn_error("run", "--instructions counts the loop without timer calls: drop "
+                               "--latency/--sample-mean"),
+               -1;
     if (!o->suite && o->nworkloads == 0)
         return hn_error("run", "nothing to run: give --workload w1,w2 or --suite default"), -1;
     if (o->suite && o->nworkloads)
         return hn_error("run", "--suite and --workload are exclusive"), -1;
     if (o->baseline && !o->report) return hn_error("run", "--baseline needs --report"), -1;
+    return 0;
+}
+
+/* --instructions needs valgrind with callgrind: found on PATH and asked for its version
+ * before any cell runs. */
+static int find_valgrind(hn_run_opts *o)
+{
+    static char path[4096];
+    const char *env = getenv("PATH");
+    char buf[8192];
+    snprintf(buf, sizeof buf, "%s", env ? env : "/usr/bin:/bin");
+    path[0] = '\0';
+    for (char *dir = strtok(buf, ":"); dir; dir = strtok(NULL, ":")) {
+        snprintf(path, sizeof path, "%s/valgrind", *dir ? dir : ".");
+        if (access(path, X_OK) == 0) break;
+        path[0] = '\0';
+    }
+    char *argv[] = {path, "--tool=callgrind", "--version", NULL}, *out = NULL, err[256] = "";
+    if (!path[0] || hn_capture(argv, 30, &out, err, sizeof err) != 0) {
+        free(out);
+        return hn_error("run",
+                        "--instructions needs valgrind (callgrind) on PATH%s%s; "
+                        "install it: apt-get install valgrind",
+                        path[0] ? ": " : "", path[0] ? err : ""),
+               -1;
+    }
+    free(out);
+    o->valgrind = path;
     return 0;
 }
 
@@ -209,7 +324,7 @@ static int resolve_allocs(hn_run_opts *o, json_t *infos)
             else
                 hn_error("run",
                          "unknown backend '%s' (known: sys jemalloc mimalloc tcmalloc "
-                         "boehm goalloc go-runtime)",
+                         "boehm goalloc go-runtime overhead)",
                          a);
             return -1;
         }
@@ -336,8 +451,8 @@ static void add_timer(json_t *meta, const char *alloc, const hn_run_opts *o)
 static void cell_id(const hn_cell *c, const char *alloc, const hn_variant *v, int vi, char *buf,
                     size_t len)
 {
-    snprintf(buf, len, "%04u_%s_%s_v%d_t%u_r%u", c->idx, alloc, v->workload, vi, c->threads,
-             c->rep);
+    snprintf(buf, len, "%04u_%s_%s_v%d_t%u_%s%u", c->idx, alloc, v->workload, vi, c->threads,
+             c->warmup ? "w" : "r", c->rep);
 }
 
 static const char *last_line_of(const char *path, char *buf, size_t len)
@@ -359,12 +474,81 @@ static double tv_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
+/* The fields every row has, whatever became of the cell. */
+static json_t *row_new(const hn_run_opts *o, const hn_cell *c, const char *alloc, json_t *info,
+                       const hn_variant *v, const char *id)
+{
+    json_t *row = json_object();
+    json_object_set_new(row, "schema", json_integer(1));
+    json_object_set_new(row, "cell_id", json_string(id));
+    json_object_set_new(row, "alloc", json_string(alloc));
+    json_object_set(row, "alloc_version", json_object_get(info, "version"));
+    json_object_set_new(row, "workload", json_string(v->workload));
+    json_object_set_new(row, "threads", json_integer(c->threads));
+    json_object_set(row, "params", v->params);
+    json_object_set_new(row, "rep", json_integer(c->rep));
+    json_object_set_new(row, "seed", json_integer((json_int_t)o->seed));
+    return row;
+}
+
+/* A cell that cannot run on this backend in this mode, recorded without spawning it. */
+static json_t *na_row(const hn_run_opts *o, const hn_cell *c, const char *alloc, json_t *info,
+                      const hn_variant *v, const char *id, const char *why)
+{
+    json_t *row = row_new(o, c, alloc, info, v, id);
+    json_object_set_new(row, "status", json_string("na"));
+    json_object_set_new(row, "error", json_string(why));
+    return row;
+}
+
+/* Total instructions (Ir) of a callgrind output file: its "summary:" line (older files) or
+ * "totals:" line. 0, or -1 when the file has neither. */
+static int callgrind_total(const char *path, unsigned long long *ir)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    int found = -1;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, "summary:", 8) || !strncmp(line, "totals:", 7)) {
+            *ir = strtoull(strchr(line, ':') + 1, NULL, 10);
+            found = 0;
+        }
+    fclose(f);
+    return found;
+}
+
+/* --instructions: instr and instr_per_op from the cell's callgrind.out; the wall-clock fields
+ * of a run under valgrind mean nothing for the allocator and are renamed (valgrind_wall_s) or
+ * dropped, so no comparison can take them for real figures. */
+static int add_instructions(json_t *row, const char *cdir, char *msg, size_t msglen)
+{
+    char p[4600];
+    unsigned long long ir = 0;
+    snprintf(p, sizeof p, "%s/callgrind.out", cdir);
+    if (callgrind_total(p, &ir) != 0) {
+        snprintf(msg, msglen, "no instruction total in %.900s (valgrind failed?)", p);
+        return -1;
+    }
+    json_t *ops = json_object_get(row, "ops");
+    json_object_set_new(row, "instr", json_integer((json_int_t)ir));
+    if (json_is_number(ops) && json_number_value(ops) > 0)
+        json_object_set_new(row, "instr_per_op", json_real((double)ir / json_number_value(ops)));
+    json_t *w = json_object_get(row, "wall_s");
+    if (w) json_object_set(row, "valgrind_wall_s", w);
+    json_object_del(row, "wall_s");
+    json_object_del(row, "ns_per_op");
+    json_object_del(row, "ops_per_s");
+    json_object_set_new(row, "instrumented", json_string("callgrind"));
+    return 0;
+}
+
 /* Runs one cell; returns its row (NULL when interrupted). */
 static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c, const char *alloc,
                         json_t *info, hn_variant *v)
 {
-    char id[256], cdir[4400], outp[4600], path[4096], th[16], seed[32], msg[1024];
-    char *argv[24 + 2 * HN_MAX_KV];
+    char id[256], cdir[4400], outp[4600], path[4096], th[16], seed[32], msg[1024], cgout[4500];
+    char *argv[40 + 2 * HN_MAX_KV];
     int n = 0;
     cell_id(c, alloc, v, c->variant, id, sizeof id);
     snprintf(cdir, sizeof cdir, "%s/cells/%s", dir, id);
@@ -373,7 +557,23 @@ static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c,
     hn_runner_path(alloc, path, sizeof path);
     snprintf(th, sizeof th, "%u", c->threads);
     snprintf(seed, sizeof seed, "%llu", o->seed);
+    if (o->instructions && !strcmp(alloc, "go-runtime"))
+        return na_row(o, c, alloc, info, v, id,
+                      "--instructions: the Go runtime's runner cannot bracket its measured "
+                      "region for callgrind (no client requests in Go)");
+    snprintf(cgout, sizeof cgout, "--callgrind-out-file=%s/callgrind.out", cdir);
+    if (o->instructions) {
+        argv[n++] = (char *)o->valgrind;
+        argv[n++] = "--tool=callgrind";
+        argv[n++] = "--instr-atstart=no";
+        argv[n++] = "--cache-sim=no";
+        argv[n++] = "--branch-sim=no";
+        argv[n++] = "--dump-instr=no";
+        argv[n++] = "-q";
+        argv[n++] = cgout;
+    }
     argv[n++] = path;
+    if (o->instructions) argv[n++] = "--instructions";
     argv[n++] = "--workload";
     argv[n++] = (char *)v->workload;
     argv[n++] = "--threads";
@@ -393,16 +593,7 @@ static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c,
     hn_spawn(argv, outp, o->timeout, &g_stop, &r);
     if (r.end == HN_PROC_INTERRUPTED) return NULL;
 
-    json_t *row = json_object();
-    json_object_set_new(row, "schema", json_integer(1));
-    json_object_set_new(row, "cell_id", json_string(id));
-    json_object_set_new(row, "alloc", json_string(alloc));
-    json_object_set(row, "alloc_version", json_object_get(info, "version"));
-    json_object_set_new(row, "workload", json_string(v->workload));
-    json_object_set_new(row, "threads", json_integer(c->threads));
-    json_object_set(row, "params", v->params);
-    json_object_set_new(row, "rep", json_integer(c->rep));
-    json_object_set_new(row, "seed", json_integer((json_int_t)o->seed));
+    json_t *row = row_new(o, c, alloc, info, v, id);
     const char *status = "error";
     msg[0] = '\0';
     switch (r.end) {
@@ -444,6 +635,8 @@ static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c,
             if (json_is_object(json_object_get(res, "params")))
                 json_object_set(row, "params", json_object_get(res, "params"));
             json_decref(res);
+            if (o->instructions && add_instructions(row, cdir, msg, sizeof msg) != 0)
+                status = "error";
         }
     }
     json_object_set_new(row, "status", json_string(status));
@@ -451,12 +644,31 @@ static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c,
     if (r.end != HN_PROC_SPAWN_FAILED) {
         json_object_set_new(row, "user_s", json_real(tv_s(r.ru.ru_utime)));
         json_object_set_new(row, "sys_s", json_real(tv_s(r.ru.ru_stime)));
-        json_object_set_new(row, "peak_rss_bytes", json_integer((json_int_t)r.ru.ru_maxrss * 1024));
+        /* Under valgrind the process's peak RSS is valgrind's, not the allocator's. */
+        json_object_set_new(row, o->instructions ? "valgrind_peak_rss_bytes" : "peak_rss_bytes",
+                            json_integer((json_int_t)r.ru.ru_maxrss * 1024));
         json_object_set_new(row, "minflt", json_integer(r.ru.ru_minflt));
         json_object_set_new(row, "majflt", json_integer(r.ru.ru_majflt));
         json_object_set_new(row, "process_wall_s", json_real(r.wall_s));
     }
     return row;
+}
+
+/* Removes DIR/cells/ID and the files in it (a cell folder holds no subfolders). */
+static void remove_cell_dir(const char *dir, const char *id)
+{
+    char cdir[4400], p[4700];
+    snprintf(cdir, sizeof cdir, "%s/cells/%s", dir, id);
+    DIR *d = opendir(cdir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            snprintf(p, sizeof p, "%s/%s", cdir, e->d_name);
+            unlink(p);
+        }
+    closedir(d);
+    rmdir(cdir);
 }
 
 static void fmt_dur(double s, char *buf, size_t len)
@@ -514,14 +726,24 @@ static int execute(int argc, char **argv, hn_run_opts *o, json_t *infos, hn_vari
         fmt_dur(el_s, el, sizeof el);
         fmt_dur(done ? el_s / done * (ncells - done) : 0, eta, sizeof eta);
         if (tty)
-            fprintf(stderr, "\r\033[K[%u/%u] %s %s t=%u rep %u  elapsed %s  ETA %s", done + 1,
-                    ncells, alloc, vs[c->variant].workload, c->threads, c->rep, el,
-                    done ? eta : "?");
+            fprintf(stderr, "\r\033[K[%u/%u] %s %s t=%u %s %u  elapsed %s  ETA %s", done + 1,
+                    ncells, alloc, vs[c->variant].workload, c->threads,
+                    c->warmup ? "warm-up" : "rep", c->rep, el, done ? eta : "?");
         json_t *row = run_cell(o, dir, c, alloc, json_object_get(infos, alloc), &vs[c->variant]);
         if (!row) break; /* interrupted */
+        const char *st = json_string_value(json_object_get(row, "status"));
+        if (c->warmup && (!strcmp(st, "ok") || !strcmp(st, "na"))) {
+            /* A warm-up that went well is not a result: its folder goes, its row is not kept. */
+            if (!tty)
+                fprintf(stderr, "abench run: [%u/%u] %s %s t=%u warm-up %u: %s (not recorded)\n",
+                        done + 1, ncells, alloc, vs[c->variant].workload, c->threads, c->rep, st);
+            remove_cell_dir(dir, json_string_value(json_object_get(row, "cell_id")));
+            json_decref(row);
+            continue;
+        }
+        if (c->warmup) json_object_set_new(row, "warmup", json_true()); /* kept: it failed */
         by_cell[done] = row;
         json_array_append_new(rows, row);
-        const char *st = json_string_value(json_object_get(row, "status"));
         if (strcmp(st, "ok") && strcmp(st, "na")) failed++;
         if (hn_write_runs(dir, rows) != 0) {
             hn_error("run", "cannot write %s/runs.jsonl: %s", dir, strerror(errno));
@@ -533,6 +755,8 @@ static int execute(int argc, char **argv, hn_run_opts *o, json_t *infos, hn_vari
             fprintf(stderr, "abench run: [%u/%u] %s %s t=%u rep %u: %s", done + 1, ncells, alloc,
                     vs[c->variant].workload, c->threads, c->rep, st);
             if (x) fprintf(stderr, ", %.2f ns/op", json_number_value(x));
+            json_t *ip = json_object_get(row, "instr_per_op");
+            if (ip) fprintf(stderr, ", %.1f instr/op", json_number_value(ip));
             if (e) fprintf(stderr, " (%s)", json_string_value(e));
             fprintf(stderr, "\n");
         } else if (strcmp(st, "ok") != 0) {
@@ -596,6 +820,7 @@ int hn_cmd_run(int argc, char **argv)
         av[i] = strdup(argv[i]);
     if (!av || parse_run_args(argc, av, &o) != 0) return HN_EXIT_USAGE;
     if (hn_check_go_env("run") != HN_EXIT_OK) return HN_EXIT_USAGE;
+    if (o.instructions && find_valgrind(&o) != 0) return HN_EXIT_USAGE;
     json_t *infos = json_object();
     if (resolve_allocs(&o, infos) != 0) return HN_EXIT_USAGE;
     /* The catalogue and parameter checks come from a C runner: go-runtime's knows only the
@@ -642,7 +867,7 @@ int hn_cmd_run(int argc, char **argv)
     unsigned long long planned = 0;
     for (int i = 0; i < nv; i++)
         planned += (unsigned long long)vs[i].nthreads;
-    planned *= (unsigned long long)o.nallocs * o.reps;
+    planned *= (unsigned long long)o.nallocs * (o.reps + o.warmup);
     if (planned > HN_MAX_CELLS) {
         hn_error("run",
                  "the matrix has %llu cells; at most %d in one run (lower --reps or split "

@@ -38,7 +38,8 @@ static int summarize(const hn_run_opts *o, const hn_variant *v, unsigned threads
         const hn_cell *c = &cells[k];
         if (c->variant != vi || c->alloc != ai || c->threads != threads || !rows[k]) continue;
         const char *st = json_string_value(json_object_get(rows[k], "status"));
-        json_t *x = json_object_get(rows[k], "ns_per_op");
+        json_t *x = json_object_get(rows[k], o->instructions ? "instr_per_op" : "ns_per_op");
+        if (json_is_true(json_object_get(rows[k], "warmup"))) continue; /* a failed warm-up */
         if (!strcmp(st, "ok") && x && n < (int)o->reps) {
             ns[n++] = json_number_value(x);
             rss[nr++] = json_number_value(json_object_get(rows[k], "peak_rss_bytes"));
@@ -91,10 +92,12 @@ void hn_run_summary(const hn_run_opts *o, const hn_variant *vs, int nv, const hn
                 if ((int)strlen(l->alloc) > aw) aw = (int)strlen(l->alloc);
                 if ((int)strlen(l->spread) > sw) sw = (int)strlen(l->spread);
             }
-    printf("\nSummary: ns/op = median over ok reps (per thread); spread = min..max over ok reps;\n"
-           "peak RSS = median of the runner processes' ru_maxrss; n = ok reps\n");
+    const char *what = o->instructions ? "instr/op" : "ns/op";
+    printf("\nSummary: %s = median over ok reps (per thread); spread = min..max over ok reps;\n"
+           "peak RSS = median of the runner processes' ru_maxrss; n = ok reps%s\n",
+           what, o->instructions ? " (under valgrind)" : "");
     printf("%-*s  %-*s  %7s  %-*s  %3s  %12s  %-*s  %10s  %s\n", ww, "workload", pw, "params",
-           "threads", aw, "alloc", "n", "ns/op", sw, "spread", "peak RSS", "not ok");
+           "threads", aw, "alloc", "n", what, sw, "spread", "peak RSS", "not ok");
     for (int i = 0; i < nl; i++)
         printf("%-*s  %-*s  %7u  %-*s  %3d  %12s  %-*s  %10s  %s\n", ww, L[i].workload, pw,
                L[i].params, L[i].threads, aw, L[i].alloc, L[i].n, L[i].med, sw, L[i].spread,

@@ -75,9 +75,12 @@ uint64_t hn_ticks_to_ns(const hn_timer_cal *cal, uint64_t dticks);
 /* ---- measure.c: the per-run measurement context ---- */
 
 typedef struct hn_measure_opts {
-    double sample_mean_ops; /* mean operations between timed ones (exponential), default 64 */
+    double sample_mean_ops; /* mean operations between timed ones (exponential); 0: off */
     unsigned sampler_ms;    /* timeline period, default 5 */
     unsigned settle_ms;     /* wl_settle delay, default 200 */
+    int instructions;       /* under callgrind (--instr-atstart=no): instrument the measured
+                             * region only, and run no sampler thread (its reads of /proc and
+                             * of the backend's stats would be counted, and vary with time) */
 } hn_measure_opts;
 
 /* Creates run->m and per-thread samplers for run->threads[0..nthreads) (which must exist),
@@ -86,6 +89,10 @@ int hn_measure_init(wl_run *run, const hn_measure_opts *o, const hn_timer_cal *c
 /* Start / stop the measured region (starts / stops the sampler thread). */
 void hn_measure_start(wl_run *run);
 void hn_measure_stop(wl_run *run);
+/* Each worker thread calls begin after the start barrier and end when its workload returns
+ * (they bracket callgrind's count under --instructions). */
+void hn_measure_thread_begin(wl_run *run);
+void hn_measure_thread_end(wl_run *run);
 /* Wall ns of the measured region, settle delays excluded. */
 uint64_t hn_measure_wall_ns(const wl_run *run);
 /* Writes timeline.csv, events.csv, lat_<op>.hgrm into dir (skipped when dir is NULL), and the

@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <valgrind/callgrind.h>
+
 #include "hn_measure.h"
 
 /* ---- Types ---- */
@@ -76,12 +78,14 @@ struct wl_measure {
     int sampler_running;
     atomic_int stop;
     uint64_t t0_ns, t1_ns;
-    uint64_t settle_ns;      /* union of the settle delays (under ev_lock) */
-    unsigned settling;       /* threads inside wl_settle now (under ev_lock) */
-    uint64_t settle_since;   /* when `settling` last rose from 0 */
-    mvec tl;                 /* tl_row, written by the sampler thread only */
-    pthread_mutex_t ev_lock; /* guards ev and the settle fields */
-    mvec ev;                 /* ev_row */
+    uint64_t rss_base;                    /* RSS when the measured region starts (setup done) */
+    atomic_uint instr_begun, instr_ended; /* workers in / out of the region (--instructions) */
+    uint64_t settle_ns;                   /* union of the settle delays (under ev_lock) */
+    unsigned settling;                    /* threads inside wl_settle now (under ev_lock) */
+    uint64_t settle_since;                /* when `settling` last rose from 0 */
+    mvec tl;                              /* tl_row, written by the sampler thread only */
+    pthread_mutex_t ev_lock;              /* guards ev and the settle fields */
+    mvec ev;                              /* ev_row */
 };
 
 /* ---- mmap helpers ---- */
@@ -350,7 +354,8 @@ int hn_measure_init(wl_run *run, const hn_measure_opts *o, const hn_timer_cal *c
     wl_measure *m = mm_zalloc(sizeof *m);
     if (!m) return -1;
     m->o = *o;
-    if (m->o.sample_mean_ops < 1) m->o.sample_mean_ops = 64;
+    /* sample_mean_ops 0: latency sampling off (the default): no thread gets a sampler, so the
+     * countdown in the wl_* wrappers never leads to a timed call. */
     if (m->o.sampler_ms == 0) m->o.sampler_ms = 5;
     m->cal = *cal;
     m->run = run;
@@ -364,6 +369,11 @@ int hn_measure_init(wl_run *run, const hn_measure_opts *o, const hn_timer_cal *c
         wl_rng_seed(l->rng, run->seed ^ 0x5a3c9e1f7b2d4861ull, 1000003u + i);
         l->mean = m->o.sample_mean_ops;
         l->cal = &m->cal;
+        if (l->mean < 1) {
+            run->threads[i].lat = NULL;
+            run->threads[i].sample_countdown = UINT32_MAX;
+            continue;
+        }
         run->threads[i].lat = l;
         run->threads[i].sample_countdown = hn_exp_countdown(l->rng, l->mean);
     }
@@ -378,6 +388,11 @@ void hn_measure_start(wl_run *run)
     wl_measure *m = run->m;
     m->t0_ns = hn_now_ns();
     atomic_store(&m->stop, 0);
+    m->rss_base = hn_rss_bytes();
+    if (m->o.instructions) { /* counting is started by the first worker: see below */
+        m->sampler_running = 0;
+        return;
+    }
     m->sampler_running = pthread_create(&m->sampler, NULL, sampler_main, m) == 0;
 }
 
@@ -389,6 +404,25 @@ void hn_measure_stop(wl_run *run)
     if (m->sampler_running) pthread_join(m->sampler, NULL);
     m->sampler_running = 0;
     sample_once(m); /* the final state, after the last operation */
+}
+
+/* Under --instructions the first worker out of the start barrier starts callgrind's
+ * instrumentation and the last one to finish stops it, so the count holds the workload's
+ * threads and nothing of the barrier's or the joins' scheduling-dependent paths (with one
+ * thread it is exactly the workload's loop). Everything before (setup, trace loading, timer
+ * calibration) and after is not instrumented. The requests are no-ops outside valgrind. */
+void hn_measure_thread_begin(wl_run *run)
+{
+    wl_measure *m = run->m;
+    if (m->o.instructions && atomic_fetch_add(&m->instr_begun, 1) == 0)
+        CALLGRIND_START_INSTRUMENTATION;
+}
+
+void hn_measure_thread_end(wl_run *run)
+{
+    wl_measure *m = run->m;
+    if (m->o.instructions && atomic_fetch_add(&m->instr_ended, 1) + 1 == run->nthreads)
+        CALLGRIND_STOP_INSTRUMENTATION;
 }
 
 uint64_t hn_measure_wall_ns(const wl_run *run)
@@ -563,6 +597,13 @@ static void write_memory(const wl_measure *m, FILE *json)
     double live_mean = span > 0 ? live_area / span : (double)r[0].live;
     fprintf(json, ",\"rss_mean_bytes\":%.0f,\"rss_peak_sampled_bytes\":%llu", rss_mean,
             (unsigned long long)rss_peak);
+    /* Net of the runner's own footprint when the region started (binary, harness buffers, a
+     * workload's parsed input such as a replay trace): what the workload's allocations cost. */
+    double base = (double)m->rss_base;
+    fprintf(
+        json, ",\"rss_base_bytes\":%llu,\"rss_net_peak_bytes\":%.0f,\"rss_net_mean_bytes\":%.0f",
+        (unsigned long long)m->rss_base, (double)rss_peak > base ? (double)rss_peak - base : 0.0,
+        rss_mean > base ? rss_mean - base : 0.0);
     fprintf(json, ",\"live_mean_bytes\":%.0f,\"live_peak_bytes\":%lld", live_mean,
             (long long)live_peak);
     if (live_mean > 0) fprintf(json, ",\"frag_ratio\":%.4f", rss_mean / live_mean);

@@ -68,7 +68,7 @@ static int parse_args(int argc, char **argv, opts *o)
 {
     o->threads = 1;
     o->seed = 1;
-    o->m.sample_mean_ops = 64;
+    o->m.sample_mean_ops = 0; /* latency sampling only when asked (--sample-mean) */
     o->m.sampler_ms = 5;
     o->m.settle_ms = 200;
     for (int i = 1; i < argc; i++) {
@@ -78,6 +78,8 @@ static int parse_args(int argc, char **argv, opts *o)
             printf("usage: %s --info | --calibrate | --list-workloads\n"
                    "       %s --workload W [--threads N] [--param k=v]... [--seed S] [--out DIR]\n"
                    "          [--check] [--sample-mean OPS] [--sampler-ms MS] [--settle-ms MS]\n"
+                   "          [--instructions]   (under valgrind --tool=callgrind "
+                   "--instr-atstart=no)\n"
                    "One cell on this backend; without --out, result.json goes to stdout only.\n"
                    "Exit: 0 ok, 1 error, 2 usage, 3 refused (process malloc not ours), 4 n/a.\n",
                    prog, prog);
@@ -94,6 +96,9 @@ static int parse_args(int argc, char **argv, opts *o)
             continue;
         } else if (!strcmp(a, "--check")) {
             o->check = 1;
+            continue;
+        } else if (!strcmp(a, "--instructions")) {
+            o->m.instructions = 1;
             continue;
         }
         if (strncmp(a, "--", 2) != 0) return fail("unexpected argument '%s'", a), -1;
@@ -223,7 +228,9 @@ static void *worker_main(void *arg)
     const ab_allocator *a = wk->t->a;
     if (a->thread_init) a->thread_init();
     pthread_barrier_wait(wk->start);
+    hn_measure_thread_begin(wk->t->run);
     wk->t->run->w->thread_main(wk->t);
+    hn_measure_thread_end(wk->t->run);
     if (a->thread_exit) a->thread_exit();
     return NULL;
 }

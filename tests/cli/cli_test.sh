@@ -8,6 +8,9 @@
 #   schema     runs.jsonl and runs.csv agree; meta.json and cell files are complete
 #   refuse     a runner whose malloc check fails refuses to run (exit 3)
 #   suite      the default suite's lines are valid for this build and cover every workload
+#   warmup     warm-up repetitions run but are not results; default reps; runner flags checked
+#   instructions  --instructions: valgrind missing is refused; instr_per_op of two runs agree
+#              within 0.5%; compare passes that A/A and catches +5% instructions
 set -u
 case_=$1 abench=$2
 bindir=$(dirname "$abench")
@@ -77,7 +80,7 @@ list)
 faults)
   start=$(date +%s)
   "$abench" run --alloc null --workload churn,test-crash,test-hang --param ops=2000 --reps 1 \
-    --timeout 2 --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
+    --warmup 0 --timeout 2 --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
   check "a failed cell makes the exit code 1" "[ $rc -eq 1 ]"
   check "the hang was cut at its timeout" "[ \$(( \$(date +%s) - start )) -lt 30 ]"
   check "every cell recorded with its fate" "python3 - '$tmp/run' <<'PY'
@@ -102,7 +105,8 @@ PY"
   check "the summary names the failures" "grep -q crash '$tmp/out' && grep -q timeout '$tmp/out'"
   ;;
 interrupt)
-  "$abench" run --alloc null --workload churn,test-hang --param ops=2000 --reps 1 --timeout 60 \
+  "$abench" run --alloc null --workload churn,test-hang --param ops=2000 --reps 1 --warmup 0 \
+    --timeout 60 \
     --out "$tmp/run" >"$tmp/out" 2>"$tmp/err" &
   pid=$!
   for _ in $(seq 200); do # wait (at most 20 s) for the first cell to be written
@@ -126,7 +130,7 @@ PY"
   check "the message says what was kept" "grep -q interrupted '$tmp/err'"
   ;;
 schema)
-  "$abench" run --alloc null,sys --workload churn --threads 1,2 --reps 2 --param ops=3000 \
+  "$abench" run --alloc null,sys --workload churn --threads 1,2 --reps 2 --warmup 0 --latency --param ops=3000 \
     --param dist=uniform,fixed --label schema --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
   check "run exits 0" "[ $rc -eq 0 ]"
   check "runs.jsonl and runs.csv agree; meta and cells complete" "python3 - '$tmp/run' <<'PY'
@@ -194,7 +198,7 @@ refuse)
     "[ $rc -eq 2 ] && grep -q 'refusing to run' '$tmp/err' && [ ! -e '$tmp/run/runs.jsonl' ]"
   ;;
 suite)
-  "$abench" run --suite default --alloc null,sys --reps 2 --dry-run >"$tmp/out" 2>"$tmp/err"; rc=$?
+  "$abench" run --suite default --alloc null,sys --reps 2 --warmup 0 --dry-run >"$tmp/out" 2>"$tmp/err"; rc=$?
   check "dry run exits 0" "[ $rc -eq 0 ]"
   check "no suite line is rejected by this build's workloads" "! grep -q 'line(s) skipped' '$tmp/err'"
   check "nothing was written" "[ ! -e results ]"
@@ -216,6 +220,57 @@ reps = [int(c[4].split('=')[1]) for c in cells]
 assert reps == sorted(reps) and reps.count(0) == reps.count(1) == len(cells) // 2
 assert [int(c[0]) for c in cells] == list(range(len(cells)))
 PY"
+  ;;
+warmup)
+  "$abench" run --alloc null --workload churn --param ops=2000 --reps 2 --warmup 1 \
+    --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "run with a warm-up exits 0" "[ $rc -eq 0 ]"
+  check "the warm-up ran (3 progress lines) but is not a result (2 rows, no folder)" \
+    "[ \$(grep -c '^abench run: \[[1-3]/3\]' '$tmp/err') -eq 3 ] &&
+     [ \$(wc -l <'$tmp/run/runs.jsonl') -eq 2 ] && [ \$(ls '$tmp/run/cells' | wc -l) -eq 2 ] &&
+     ! ls '$tmp/run/cells' | grep -q '_w0'"
+  "$abench" run --alloc null --workload churn --dry-run >"$tmp/dry" 2>&1
+  check "defaults: 6 measured repetitions after 1 warm-up" "grep -q '7 cells' '$tmp/dry' ||
+     [ \$(grep -c ' churn ' '$tmp/dry') -eq 7 ]"
+  "$abench" run --alloc null --workload churn --sample-mean 0 --out "$tmp/bad" >"$tmp/o2" 2>"$tmp/e2"; rc=$?
+  check "--sample-mean 0 is refused before any cell (exit 2)" \
+    "[ $rc -eq 2 ] && grep -q 'sample-mean' '$tmp/e2' && [ ! -e '$tmp/bad' ]"
+  "$abench" run --suite quick --alloc null --warmup 0 --reps 1 --dry-run >"$tmp/q" 2>&1; rc=$?
+  check "the quick suite exists and validates" "[ $rc -eq 0 ] && grep -q ' churn ' '$tmp/q'"
+  ;;
+instructions)
+  PATH=/nonexistent "$abench" run --alloc null --workload churn --instructions --out "$tmp/nv" \
+    >"$tmp/o0" 2>"$tmp/e0"; rc=$?
+  check "no valgrind: one-line error, exit 2, nothing run" \
+    "[ $rc -eq 2 ] && grep -q valgrind '$tmp/e0' && [ ! -e '$tmp/nv' ]"
+  # A/A: two runs of one cell agree (instruction counts are deterministic).
+  for side in a b; do
+    "$abench" run --alloc null --workload churn --param ops=20000 --instructions --reps 2 \
+      --out "$tmp/$side" >"$tmp/o_$side" 2>"$tmp/e_$side" || echo "run $side failed: $(tail -3 "$tmp/e_$side")"
+  done
+  # The same cell with 5% more instructions per op: the null backend's test switch adds 3
+  # instructions per spin to every malloc (one malloc per churn op).
+  spin=$(python3 -c "import json; r=json.loads(open('$tmp/a/runs.jsonl').readline()); print(round(0.05 * r['instr_per_op'] / 3))")
+  AB_NULL_SPIN=$spin "$abench" run --alloc null --workload churn --param ops=20000 \
+    --instructions --reps 2 --out "$tmp/slow" >"$tmp/o_s" 2>"$tmp/e_s" || echo "slow run failed"
+  check "rows carry instr and instr_per_op, no wall-clock ns_per_op" "python3 - '$tmp/a' '$tmp/b' '$tmp/slow' <<'PY'
+import json, sys
+def rows(d): return [json.loads(l) for l in open(d + '/runs.jsonl')]
+a, b, s = (rows(d) for d in sys.argv[1:4])
+for r in a + b + s:
+    assert r['status'] == 'ok', r
+    assert r['instr'] > 0 and r['instr_per_op'] > 0 and r['instrumented'] == 'callgrind'
+    assert 'ns_per_op' not in r and 'wall_s' not in r and 'peak_rss_bytes' not in r
+va = [r['instr_per_op'] for r in a]; vb = [r['instr_per_op'] for r in b]
+vs = [r['instr_per_op'] for r in s]
+for x in va + vb:
+    assert abs(x - va[0]) / va[0] < 0.005, (va, vb)
+assert 1.04 < min(vs) / max(va) < 1.06, (va, vs)
+PY"
+  "$abench" compare "$tmp/a" "$tmp/b" --metric instr_per_op >"$tmp/cmp_aa" 2>&1; rc=$?
+  check "compare A/A on instr_per_op: no regression (exit 0)" "[ $rc -eq 0 ] || { cat '$tmp/cmp_aa'; false; }"
+  "$abench" compare "$tmp/a" "$tmp/slow" --metric instr_per_op >"$tmp/cmp_ab" 2>&1; rc=$?
+  check "compare A/B with +5% instructions: a regression (exit 1)" "[ $rc -eq 1 ] || { cat '$tmp/cmp_ab'; false; }"
   ;;
 *) echo "cli_test.sh: unknown case '$case_'" >&2; exit 2 ;;
 esac
