@@ -423,6 +423,8 @@ static json_t *make_meta(int argc, char **argv, const hn_run_opts *o, json_t *in
     json_object_set_new(m, "reps", json_integer(o->reps));
     json_object_set_new(m, "seed", json_integer((json_int_t)o->seed));
     json_object_set_new(m, "timeout_s", json_real(o->timeout));
+    json_object_set_new(m, "warmup", json_integer(o->warmup));
+    json_object_set_new(m, "instructions", json_boolean(o->instructions));
     json_object_set_new(m, "cells", json_integer(ncells));
     json_object_set_new(meta, "matrix", m);
     return meta;
@@ -439,7 +441,7 @@ static void add_timer(json_t *meta, const char *alloc, const hn_run_opts *o)
         json_t *t = json_loads(out, 0, NULL);
         if (t) {
             json_object_set_new(t, "mean_sample_interval_ops",
-                                json_real(o->sample_mean ? atof(o->sample_mean) : 64.0));
+                                json_real(o->sample_mean ? atof(o->sample_mean) : 0.0));
             json_object_set_new(meta, "timer", t);
         }
     }

@@ -22,8 +22,8 @@ fi
 rc=$?
 [ $rc -eq 2 ] && grep -q "has no bin/abench" "$W/out2" && echo "ok   missing build: exit 2" ||
     { echo "FAIL missing build (exit $rc)"; cat "$W/out2"; fails=$((fails + 1)); }
-"$REPO/ci/perf-gate" --runs 3 >"$W/out3" 2>&1
+"$REPO/ci/perf-gate" --metric ns_per_op --runs 3 >"$W/out3" 2>&1
 rc=$?
-[ $rc -eq 2 ] && grep -q "must be a number >= 10" "$W/out3" && echo "ok   --runs 3: exit 2" ||
+[ $rc -eq 2 ] && grep -q "must be a number >= 10" "$W/out3" && echo "ok   --runs 3 on wall time: exit 2" ||
     { echo "FAIL --runs 3 (exit $rc)"; fails=$((fails + 1)); }
 [ $fails -eq 0 ]
