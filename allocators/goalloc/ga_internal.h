@@ -129,6 +129,7 @@ typedef struct ga_options {
     int scavtrace;        /* GOALLOC_DEBUG=scavtrace=1 */
     int madvdontneed;     /* GOALLOC_DEBUG=madvdontneed=0|1, default 1 */
     int verbose;          /* GOALLOC_VERBOSE=1: print every option and the build configuration */
+    int64_t arena_retain; /* GOALLOC_ARENA_RETAIN: bytes of freed arena chunks kept per list */
 } ga_options;
 
 extern ga_options _ga_opt;
@@ -281,8 +282,9 @@ bool _ga_pacer_should_start(const ga_pacer *p, uint64_t heap_live);
 void _ga_limiter_update(ga_pacer *p, uint64_t now_ns, uint64_t gc_cpu_ns, unsigned nprocs);
 
 /* ---- userarena.c ---- */
-/* Manual-mode quarantine depth: a freed chunk stays inaccessible until more than `nchunks`
- * chunks are quarantined behind it (default 16). For tests and tuning. */
+/* Manual-mode quarantine depth in chunks, on top of the arena_retain cap in bytes: a freed
+ * chunk stays inaccessible until more than `nchunks` chunks (or arena_retain bytes) are
+ * quarantined behind it. Default SIZE_MAX: the byte cap alone decides. For tests. */
 void _ga_userarena_set_quarantine(size_t nchunks);
 /* Adds the arena chunks to MemStats as Go counts them (called by ga_read_memstats). */
 void _ga_userarena_add_memstats(ga_memstats *ms);

@@ -41,6 +41,7 @@ ga_options _ga_opt = {
     .scavtrace = 0,
     .madvdontneed = 1,
     .verbose = 0,
+    .arena_retain = (int64_t)64 << 20,
 };
 
 /* ---- GOALLOC_DEBUG parsing (GOGC and GOMEMLIMIT: knobs.c) ---- */
@@ -127,6 +128,10 @@ static const opt_desc options[] = {
      FIELD(madvdontneed)},
     {"verbose", OPT_GOALLOC_ENV, OPT_INT, 1, "print every option and the build configuration",
      FIELD(verbose)},
+    {"arena_retain", OPT_GOALLOC_ENV, OPT_BYTES, 0,
+     "cap in bytes on each of the user-arena quarantine and reuse lists; chunks beyond it go "
+     "back to the OS (off = no cap)",
+     FIELD(arena_retain)},
 };
 #define NOPTIONS (sizeof options / sizeof options[0])
 

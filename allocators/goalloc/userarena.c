@@ -12,10 +12,16 @@
  *     full chunks:   faulted (PROT_NONE + MADV_DONTNEED) -> quarantine (FIFO)
  *     active chunk:  reuse list (its untouched middle serves later arenas)
  *   quarantine -> ready (re-committed; pages read back as zero). Manual-mode rule: once more
- *   than `quarantine_max` chunks are quarantined behind it, so a use after free faults until
- *   at least quarantine_max (default 16) later chunks have been quarantined. GC rule (from
- *   the first collection on, as in Go): after a mark that found no pointer into it.
- *   While a collection marks, the pointerful part of every live chunk is one of its roots.
+ *   than arena_retain bytes (GOALLOC_ARENA_RETAIN, default 64 MiB = 8 chunks) are
+ *   quarantined behind it, so a use after free faults until at least that many later chunks
+ *   have been quarantined. GC rule (from the first collection on, as in Go): after a mark
+ *   that found no pointer into it, whatever the cap (a quarantined chunk holds no pages,
+ *   only address space). While a collection marks, the pointerful part of every live chunk
+ *   is one of its roots.
+ *   reuse -> fresh: the reuse list holds at most arena_retain bytes of chunks; beyond it the
+ *   chunk with the least room left is faulted (its pages go back to the OS) and becomes a
+ *   fresh, uncommitted chunk of its reservation again. So the memory freed arenas keep is
+ *   bounded by the cap, however the requests fragment the reused chunks.
  *
  * Invariants, checked by chunk_is_valid() at debug level 2:
  *   base <= lo <= hi <= base + GA_ARENA_CHUNK_SIZE, and [lo, hi) was never handed out
@@ -74,6 +80,7 @@ static struct {
     ga_arena_chunk *reuse, *ready, *fresh; /* LIFO lists */
     ga_arena_chunk *quar_head, *quar_tail; /* FIFO */
     size_t quar_len, quarantine_max;
+    size_t reuse_len;                /* chunks on the reuse list */
     ga_arena_chunk *free_headers;    /* chunk structs not in use */
     ga_arena *dead_head, *dead_tail; /* retired arena headers (FIFO) */
     size_t dead_len;
@@ -84,7 +91,7 @@ static struct {
     uintptr_t lo, hi;     /* bounds of every reservation: a quick filter for the marker */
     ga_arena_chunk *live; /* chunks owned by live arenas, for the marker's roots */
     bool gc_seen;         /* a collection has run: quarantine follows the GC rule */
-} ua = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP, .quarantine_max = 16};
+} ua = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP, .quarantine_max = SIZE_MAX};
 
 static struct {
     _Atomic uint64_t chunks_inuse, chunk_allocs, chunk_frees, bytes_allocated, heap_fallbacks;
@@ -95,6 +102,13 @@ void _ga_userarena_set_quarantine(size_t nchunks)
     pthread_mutex_lock(&ua.lock);
     ua.quarantine_max = nchunks;
     pthread_mutex_unlock(&ua.lock);
+}
+
+/* Chunks each of the quarantine and the reuse list may keep: the arena_retain option. */
+static size_t retain_chunks(void)
+{
+    int64_t v = __atomic_load_n(&_ga_opt.arena_retain, __ATOMIC_RELAXED);
+    return v <= 0 ? 0 : (size_t)((uint64_t)v / GA_ARENA_CHUNK_SIZE);
 }
 
 /* ---- Metadata ---- */
@@ -166,16 +180,38 @@ static void make_ready(ga_arena_chunk *c)
 }
 
 /* Manual-mode rule: moves the oldest quarantined chunks to the ready list while more than
- * quarantine_max are quarantined. Once a collection has run, chunks leave quarantine only
+ * retain_chunks() are quarantined. Once a collection has run, chunks leave quarantine only
  * through _ga_userarena_after_mark (the GC rule). Holds ua.lock. */
 static void release_quarantine(void)
 {
-    while (!ua.gc_seen && ua.quar_len > ua.quarantine_max) {
+    size_t max = retain_chunks();
+    if (max > ua.quarantine_max) max = ua.quarantine_max;
+    while (!ua.gc_seen && ua.quar_len > max) {
         ga_arena_chunk *c = ua.quar_head;
         ua.quar_head = c->next;
         if (!ua.quar_head) ua.quar_tail = NULL;
         ua.quar_len--;
         make_ready(c);
+    }
+}
+
+/* Keeps the reuse list within retain_chunks(): while it is longer, the chunk with the least
+ * room left is faulted (PROT_NONE, pages dropped) and goes back to the fresh list, reserved
+ * and uncommitted, as if never used. Holds ua.lock. */
+static void trim_reuse(void)
+{
+    size_t max = retain_chunks();
+    while (ua.reuse_len > max) {
+        ga_arena_chunk **least = &ua.reuse;
+        for (ga_arena_chunk **pp = &ua.reuse; *pp; pp = &(*pp)->next)
+            if ((*pp)->hi - (*pp)->lo < (*least)->hi - (*least)->lo) least = pp;
+        ga_arena_chunk *c = *least;
+        *least = c->next;
+        ua.reuse_len--;
+        _ga_os_fault((void *)c->base, GA_ARENA_CHUNK_SIZE);
+        c->lo = c->hi = 0; /* not committed */
+        c->next = ua.fresh;
+        ua.fresh = c;
     }
 }
 
@@ -208,6 +244,7 @@ static ga_arena_chunk *take_chunk(size_t need)
         if ((*pp)->hi - (*pp)->lo >= need) {
             c = *pp;
             *pp = c->next;
+            ua.reuse_len--;
             break;
         }
     }
@@ -242,6 +279,7 @@ static ga_arena_chunk *take_chunk(size_t need)
 
 ga_arena *ga_arena_new(void)
 {
+    _ga_options_init(); /* arena_retain */
     pthread_mutex_lock(&ua.lock);
     if (!ua.spare_arenas && !meta_carve(sizeof(ga_arena), 256, offsetof(ga_arena, next_free),
                                         (void **)&ua.spare_arenas)) {
@@ -368,8 +406,10 @@ void ga_arena_free(ga_arena *a)
         live_unlink(a->active);
         a->active->next = ua.reuse;
         ua.reuse = a->active;
+        ua.reuse_len++;
         nchunks++;
     }
+    trim_reuse();
     release_quarantine();
     retire_header(a);
     pthread_mutex_unlock(&ua.lock);
@@ -417,7 +457,7 @@ void ga_arena_read_stats(ga_arena_stats *out)
     out->heap_fallbacks = atomic_load(&ua_stat.heap_fallbacks);
     pthread_mutex_lock(&ua.lock);
     out->chunks_quarantined = ua.quar_len;
-    out->chunks_reusable = list_len(ua.reuse);
+    out->chunks_reusable = ua.reuse_len;
     out->chunks_ready = list_len(ua.ready);
     out->bytes_reserved = ua.nregion * GA_ARENA_RESERVE;
     pthread_mutex_unlock(&ua.lock);
@@ -426,7 +466,8 @@ void ga_arena_read_stats(ga_arena_stats *out)
 /* Arena chunks in Go's MemStats terms: a chunk owned by a live arena is one large allocated
  * object (HeapInuse and HeapAlloc count all of it, Mallocs/Frees count chunks); a reusable
  * chunk is idle but resident; ready and quarantined chunks were dropped with MADV_DONTNEED,
- * so they count as released. Address space never committed is not counted. */
+ * so they count as released. Address space not committed (fresh chunks, including those
+ * trimmed off the reuse list) is not counted. */
 void _ga_userarena_add_memstats(ga_memstats *ms)
 {
     ga_arena_stats a;

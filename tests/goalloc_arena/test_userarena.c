@@ -285,7 +285,46 @@ static void test_reuse_after_quarantine(void **state)
     }
     assert_true(seen);
     ga_arena_free(b);
-    _ga_userarena_set_quarantine(16);
+    _ga_userarena_set_quarantine(SIZE_MAX);
+}
+
+/* The reuse list keeps at most arena_retain bytes of partly used chunks: beyond it the chunk
+ * with the least room left goes back to the OS (out of HeapSys, MemStats identities intact),
+ * and chunks handed out afterwards still read as zero. */
+static void test_reuse_list_capped(void **state)
+{
+    (void)state;
+    int64_t saved = _ga_opt.arena_retain;
+    _ga_opt.arena_retain = (int64_t)CHUNK; /* one chunk */
+    ga_arena *a[4];
+    for (int i = 0; i < 4; i++) {
+        a[i] = ga_arena_new();
+        assert_non_null(ga_arena_alloc(a[i], (size_t)(i + 1) << 20, 8, 1));
+    }
+    for (int i = 0; i < 4; i++)
+        ga_arena_free(a[i]);
+    ga_arena_stats s;
+    ga_arena_read_stats(&s);
+    assert_int_equal(s.chunks_reusable, 1);
+    ga_memstats m;
+    assert_int_equal(ga_read_memstats(&m), 0);
+    assert_int_equal(m.HeapSys, m.HeapInuse + m.HeapIdle);
+    assert_true(m.HeapReleased <= m.HeapIdle);
+    assert_int_equal(m.HeapObjects, m.Mallocs - m.Frees);
+    for (int i = 0; i < 4; i++) {
+        a[i] = ga_arena_new();
+        unsigned char *p = ga_arena_alloc(a[i], 2 << 20, 4096, 0);
+        assert_non_null(p);
+        for (size_t k = 0; k < (2u << 20); k += 4096)
+            assert_int_equal(p[k], 0);
+        memset(p, 0x77, 2 << 20);
+    }
+    for (int i = 0; i < 4; i++)
+        ga_arena_free(a[i]);
+    ga_arena_read_stats(&s);
+    assert_true(s.chunks_reusable <= 1);
+    assert_int_equal(s.chunk_allocs - s.chunk_frees, s.chunks_inuse);
+    _ga_opt.arena_retain = saved;
 }
 
 int main(void)
@@ -301,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_use_after_free_faults),
         cmocka_unit_test(test_double_free_reported),
         cmocka_unit_test(test_reuse_after_quarantine),
+        cmocka_unit_test(test_reuse_list_capped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -361,7 +361,7 @@ static void env_verbose_lists_everything(void **state)
 {
     (void)state;
     child_out c;
-    char *env[] = {"GOALLOC_VERBOSE=1", "GOMEMLIMIT=1GiB", NULL};
+    char *env[] = {"GOALLOC_VERBOSE=1", "GOMEMLIMIT=1GiB", "GOALLOC_ARENA_RETAIN=16MiB", NULL};
     run_child(env, &c);
     char level[32];
     snprintf(level, sizeof level, "debug level %d", GOALLOC_DEBUG);
@@ -372,12 +372,13 @@ static void env_verbose_lists_everything(void **state)
         "GOALLOC_DEBUG scavtrace=0 (default)",
         "GOALLOC_DEBUG madvdontneed=1 (default)",
         "GOALLOC_VERBOSE=1 (environment)",
+        "GOALLOC_ARENA_RETAIN=16777216 (environment)",
         "test hooks",
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (count(c.err, want[i]) != 1) fail_msg("verbose output lacks \"%s\": %s", want[i], c.err);
     if (count(c.err, level) != 1) fail_msg("verbose output lacks \"%s\": %s", level, c.err);
-    assert_int_equal(count(c.err, "\n"), 7);
+    assert_int_equal(count(c.err, "\n"), 8);
 }
 
 /* ---- debug.c: one line on stderr, then abort where it says so ---- */

@@ -10,7 +10,9 @@
  * a use after free faults (SIGSEGV) for as long as the chunk stays in quarantine. The
  * chunk the arena was still filling is handed to later arenas instead (its unused middle
  * only), so use-after-free of values in that last chunk is not guaranteed to fault, exactly
- * as in Go. Freeing an arena twice is reported and aborts.
+ * as in Go. Freeing an arena twice is reported and aborts. Freed chunks kept for later
+ * arenas are capped at GOALLOC_ARENA_RETAIN bytes per list (default 64 MiB); beyond that
+ * their memory goes back to the OS.
  */
 #ifndef GOALLOC_ARENA_H
 #define GOALLOC_ARENA_H
