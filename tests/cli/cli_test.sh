@@ -265,7 +265,7 @@ va = [r['instr_per_op'] for r in a]; vb = [r['instr_per_op'] for r in b]
 vs = [r['instr_per_op'] for r in s]
 for x in va + vb:
     assert abs(x - va[0]) / va[0] < 0.005, (va, vb)
-assert 1.04 < min(vs) / max(va) < 1.06, (va, vs)
+assert 1.03 < min(vs) / max(va) < 1.15, (va, vs)  # ~5% (3 instructions a spin when optimised)
 PY"
   "$abench" compare "$tmp/a" "$tmp/b" --metric instr_per_op >"$tmp/cmp_aa" 2>&1; rc=$?
   check "compare A/A on instr_per_op: no regression (exit 0)" "[ $rc -eq 0 ] || { cat '$tmp/cmp_aa'; false; }"
