@@ -496,8 +496,10 @@ static void replay_shared(wl_thread *t, replay_state *st)
     wl_barrier_wait(&st->bar);
     if (t->id == 0) check_growth(live_total(t->run) - live0, tr);
     wl_barrier_wait(&st->bar);
-    for (size_t k = 0; k < tr->nslots; k++) /* leftovers: freed by the thread that made them */
-        if (st->ptr[k] && tr->owner[k] % n == t->id) {
+    /* Leftovers: freed by the thread that made them. Ownership is tested before the slot is
+     * read: another thread may be clearing its own slots in this loop at the same time. */
+    for (size_t k = 0; k < tr->nslots; k++)
+        if (tr->owner[k] % n == t->id && st->ptr[k]) {
             wl_free(t, st->ptr[k], st->size[k]);
             st->ptr[k] = NULL;
         }
