@@ -432,9 +432,12 @@ static int replay_setup(wl_run *run, char *err, size_t errlen)
     return 0;
 }
 
+/* Reports the trace's own peak live bytes (one pass), the recorded program's heap at its
+ * largest, to read beside the runner's RSS figures. */
 static void replay_teardown(wl_run *run)
 {
     replay_state *st = run->state;
+    wl_metric(run, "trace_peak_live_bytes", (double)st->tr.peak_live);
     size_t n = st->tr.nslots;
     wl_meta_free(st->ptr, st->rows * n * sizeof *st->ptr);
     wl_meta_free(st->size, st->rows * n * sizeof *st->size);
