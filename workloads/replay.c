@@ -1,8 +1,10 @@
 /* replay.c - replays a recorded allocation trace (format in wl_replay.h, workloads/README.md).
  *
- * Loading maps the file, parses it line by line, maps the trace's ids to dense slots and
- * checks that the sequence is valid (every free and realloc names a live block, no id is
- * allocated twice), so replay itself needs no checks beyond the allocator's results.
+ * Loading maps the file, parses it line by line into 16-byte records (wl_trace_op), maps the
+ * trace's ids to dense slots and checks that the sequence is valid (every free and realloc
+ * names a live block, no id is allocated twice), so replay itself needs no checks beyond the
+ * allocator's results. Setup loads the trace and makes every replay table resident, so the
+ * measured region holds the harness's whole footprint from its first sample.
  * Replay invariant: ptr[s] is the live block of slot s (or NULL), size[s] its size, tagged at
  * both ends; after the last op the thread's live bytes have grown by exactly end_live, and the
  * leftovers are then freed.
