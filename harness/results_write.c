@@ -147,6 +147,15 @@ static const char *const scalar_cols[] = {"schema",
                                           "rss_net_mean_bytes",
                                           "instr",
                                           "instr_per_op",
+                                          "wall_ns_per_op",
+                                          "spike_ops",
+                                          "spike_alloc_ns_per_op",
+                                          "spike_free_ns_per_op",
+                                          "rss_steady_bytes",
+                                          "rss_spike_peak_bytes",
+                                          "rss_return_s",
+                                          "rss_excess90_s",
+                                          "rss_after_1s_bytes",
                                           NULL};
 
 static const char *const gc_cols[] = {

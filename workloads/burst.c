@@ -11,6 +11,10 @@
  * Invariant: blocks [0, n) of the table are live and tagged, n == nsteady outside a spike and
  * nspike inside; all freed at the end (after the event "end", so the runner's return-of-memory
  * window closes before those frees).
+ * Metrics: each thread times its spike fills (allocations nsteady..nspike) and drops (the frees
+ * back to nsteady) with CLOCK_MONOTONIC; teardown reports ns per op of those phases alone with
+ * wl_metric, and that is the cell's ns_per_op: the hold is a fixed time, so wall time / ops
+ * would say more about hold_ms than about the allocator.
  */
 #include <stdio.h>
 #include <time.h>
@@ -56,6 +60,9 @@ typedef struct burst_state {
     uint64_t steady_ops, spike_ops, cycles;
     uint64_t hold_ns;
     wl_barrier bar;
+    /* The spike's cost, summed over threads: ns spent in and operations of the spike's fills
+     * (allocations from nsteady to nspike) and of its drops (the frees back to nsteady). */
+    _Atomic uint64_t alloc_ns, alloc_ops, free_ns, free_ops;
 } burst_state;
 
 typedef struct burst_local {
@@ -90,15 +97,28 @@ static int burst_setup(wl_run *run, char *err, size_t errlen)
     st->spike_ops = (uint64_t)run->p[P_SPIKE_OPS].i;
     st->cycles = (uint64_t)run->p[P_CYCLES].i;
     st->hold_ns = (uint64_t)run->p[P_HOLD_MS].i * 1000000ull;
+    atomic_init(&st->alloc_ns, 0);
+    atomic_init(&st->alloc_ops, 0);
+    atomic_init(&st->free_ns, 0);
+    atomic_init(&st->free_ops, 0);
     wl_barrier_init(&st->bar, run->nthreads);
     run->state = st;
     return 0;
 }
 
+/* Reports the spike's cost (results/README.md): per-thread ns per operation of the fill and
+ * drop phases, hold and churn excluded; this is the cell's ns_per_op. */
 static void burst_teardown(wl_run *run)
 {
     burst_state *st = run->state;
     wl_barrier_destroy(&st->bar);
+    double ans = (double)atomic_load(&st->alloc_ns), aops = (double)atomic_load(&st->alloc_ops);
+    double fns = (double)atomic_load(&st->free_ns), fops = (double)atomic_load(&st->free_ops);
+    if (aops == 0 || fops == 0) return; /* factor 1: no spike, ns_per_op stays wall-based */
+    wl_metric(run, "spike_alloc_ns_per_op", ans / aops);
+    wl_metric(run, "spike_free_ns_per_op", fns / fops);
+    wl_metric(run, "spike_ops", aops + fops);
+    wl_metric(run, "ns_per_op", (ans + fns) / (aops + fops));
 }
 
 static void phase(wl_thread *t, burst_state *st, const char *event, const char *settle)
@@ -159,6 +179,7 @@ static void burst_thread(wl_thread *t)
     uint64_t hold_ns = t->run->m ? st->hold_ns : 0;
     burst_local l = {wl_meta_alloc("burst", st->nspike * sizeof(void *)),
                      wl_meta_alloc("burst", st->nspike * sizeof(uint32_t))};
+    uint64_t alloc_ns = 0, free_ns = 0, spiked = (st->nspike - st->nsteady) * st->cycles;
     wl_rng_seed(t->rng, t->run->seed, t->id);
     fill(t, st, &l, 0, st->nsteady);
     wl_count_ops(t, st->nsteady);
@@ -166,17 +187,24 @@ static void burst_thread(wl_thread *t)
     churn(t, st, &l, st->nsteady, st->steady_ops);
     for (uint64_t c = 0; c < st->cycles; c++) {
         phase(t, st, "spike", NULL);
+        uint64_t a0 = mono_ns();
         fill(t, st, &l, st->nsteady, st->nspike);
+        alloc_ns += mono_ns() - a0;
         wl_count_ops(t, st->nspike - st->nsteady);
         churn(t, st, &l, st->nspike, st->spike_ops);
         phase(t, st, "steady", NULL);
-        uint64_t hold_until = mono_ns() + hold_ns;
+        uint64_t f0 = mono_ns(), hold_until = f0 + hold_ns;
         empty(t, &l, st->nsteady, st->nspike);
+        free_ns += mono_ns() - f0;
         phase(t, st, NULL, "after-spike");
         churn(t, st, &l, st->nsteady, st->steady_ops);
         while (hold_ns && mono_ns() < hold_until) /* the hold: more of the same churn */
             churn(t, st, &l, st->nsteady, 256);
     }
+    atomic_fetch_add(&st->alloc_ns, alloc_ns);
+    atomic_fetch_add(&st->alloc_ops, spiked);
+    atomic_fetch_add(&st->free_ns, free_ns);
+    atomic_fetch_add(&st->free_ops, spiked);
     phase(t, st, "end", NULL); /* ends the last return window before the steady set goes */
     empty(t, &l, 0, st->nsteady);
     wl_meta_free(l.blk, st->nspike * sizeof(void *));
@@ -197,7 +225,9 @@ const wl_workload wl_burst = {
         "ratio near `factor`. In measured runs each steady phase after a drop lasts at least "
         "`hold_ms` (the churn goes on), so that the runner can time the return of memory "
         "(rss_return_s, rss_after_1s_bytes in results/README.md); the hold is part of the "
-        "measured wall time. One op is one allocation (fill or churn step).",
+        "measured wall time. One op is one allocation (fill or churn step); ns_per_op is the "
+        "spike's cost: per-thread ns per allocation or free of the spike's fills and drops "
+        "alone (spike_alloc_ns_per_op, spike_free_ns_per_op), hold and churn excluded.",
     .params = params,
     .nparams = P_COUNT,
     .setup = burst_setup,

@@ -1,8 +1,10 @@
 /* replay.c - replays a recorded allocation trace (format in wl_replay.h, workloads/README.md).
  *
- * Loading maps the file, parses it line by line, maps the trace's ids to dense slots and
- * checks that the sequence is valid (every free and realloc names a live block, no id is
- * allocated twice), so replay itself needs no checks beyond the allocator's results.
+ * Loading maps the file, parses it line by line into 16-byte records (wl_trace_op), maps the
+ * trace's ids to dense slots and checks that the sequence is valid (every free and realloc
+ * names a live block, no id is allocated twice), so replay itself needs no checks beyond the
+ * allocator's results. Setup loads the trace and makes every replay table resident, so the
+ * measured region holds the harness's whole footprint from its first sample.
  * Replay invariant: ptr[s] is the live block of slot s (or NULL), size[s] its size, tagged at
  * both ends; after the last op the thread's live bytes have grown by exactly end_live, and the
  * leftovers are then freed.
@@ -21,7 +23,15 @@
 #include "wl_list.h"
 #include "wl_support.h"
 
-/* ---- Loading ---- */
+/* ---- Loading ----
+ *
+ * The text is parsed in one pass into records of 16 bytes (wl_trace_op), in a table sized from
+ * the file size up front (never copied while it grows; pages past the last record are never
+ * touched). Ids map to dense slots through a direct table for ids below that bound (the
+ * recorder numbers blocks 1, 2, 3, ...) and a hash table for the others. The parsed part of
+ * the text is dropped from memory as the parse goes, and every temporary table is unmapped
+ * before the loader returns: what stays is the records, the calloc counts and the per-slot
+ * owner table. */
 
 typedef struct id_map {
     uint64_t *key;
@@ -34,12 +44,14 @@ typedef struct parser {
     size_t line;
     char *err;
     size_t errlen;
-    id_map ids;
-    uint8_t *live;   /* per slot */
-    uint64_t *lsize; /* per slot: size while live */
-    uint32_t *sgen;  /* per slot: operations on it so far */
-    uint32_t *owner; /* per slot: trace thread that made its current block */
-    size_t slot_cap;
+    uint32_t *direct; /* id < ndirect: slot + 1, 0 while unseen */
+    size_t ndirect;
+    id_map ids;          /* ids >= ndirect */
+    uint8_t *live;       /* per slot */
+    uint64_t *lsize;     /* per slot: size while live */
+    uint32_t *owner;     /* per slot: trace thread that made its current block */
+    size_t slot_cap;     /* a line names at most two new ids */
+    size_t rec_cap;      /* a line makes at most one record */
     uint32_t cur_thread; /* dense index of the thread named by the last `t` line */
     int64_t live_bytes;
     uint64_t *threads; /* distinct thread ids (small: linear scan) */
@@ -69,10 +81,9 @@ static int fail(parser *ps, const char *what)
     return -1;
 }
 
-/* Dense slot of `id`, created on first sight. */
-static uint32_t slot_of(parser *ps, wl_trace *tr, uint64_t id)
+/* The hash table's entry for `id` (val 0: free), grown first when it would be half full. */
+static uint32_t *map_entry(id_map *m, uint64_t id)
 {
-    id_map *m = &ps->ids;
     if (2 * (m->n + 1) > m->cap) {
         id_map bigger = {.cap = m->cap ? 2 * m->cap : 1024};
         bigger.key = wl_meta_alloc("replay", bigger.cap * sizeof(uint64_t));
@@ -94,29 +105,27 @@ static uint32_t slot_of(parser *ps, wl_trace *tr, uint64_t id)
     }
     size_t h = mix(id) & (m->cap - 1);
     for (; m->val[h]; h = (h + 1) & (m->cap - 1))
-        if (m->key[h] == id) return m->val[h] - 1; /* val is slot + 1: 0 marks empty */
-    if (tr->nslots == ps->slot_cap) {
-        size_t nc = ps->slot_cap ? 2 * ps->slot_cap : 1024;
-        ps->live = grow(ps->live, ps->slot_cap, nc);
-        ps->lsize = grow(ps->lsize, ps->slot_cap * sizeof(uint64_t), nc * sizeof(uint64_t));
-        ps->sgen = grow(ps->sgen, ps->slot_cap * sizeof(uint32_t), nc * sizeof(uint32_t));
-        ps->owner = grow(ps->owner, ps->slot_cap * sizeof(uint32_t), nc * sizeof(uint32_t));
-        ps->slot_cap = nc;
-    }
+        if (m->key[h] == id) return &m->val[h];
     m->key[h] = id;
-    m->val[h] = (uint32_t)++tr->nslots;
-    m->n++;
-    return m->val[h] - 1;
+    return &m->val[h];
 }
 
-static void push(wl_trace *tr, wl_trace_op op)
+/* Dense slot of `id`, created on first sight. */
+static uint32_t slot_of(parser *ps, wl_trace *tr, uint64_t id)
 {
-    if (tr->nops == tr->cap) {
-        size_t nc = tr->cap ? 2 * tr->cap : 4096;
-        tr->ops = grow(tr->ops, tr->cap * sizeof *tr->ops, nc * sizeof *tr->ops);
-        tr->cap = nc;
+    uint32_t *v = id < ps->ndirect ? &ps->direct[id] : map_entry(&ps->ids, id);
+    if (!*v) { /* v holds slot + 1: 0 marks unseen */
+        *v = (uint32_t)++tr->nslots;
+        if (id >= ps->ndirect) ps->ids.n++;
     }
-    tr->ops[tr->nops++] = op;
+    return *v - 1;
+}
+
+static void push(parser *ps, wl_trace *tr, wl_trace_op op)
+{
+    if (tr->nrec == ps->rec_cap) wl_die("replay", "more records than lines"); /* cannot happen */
+    tr->ops[tr->nrec++] = op;
+    tr->nops += op.kind != 't';
 }
 
 /* Reads the next unsigned decimal field of [*p, end). */
@@ -162,19 +171,35 @@ static int died(parser *ps, uint32_t s, const char *what)
     return 0;
 }
 
-/* Makes `id` the current thread, numbering threads densely in order of appearance. */
-static int note_thread(parser *ps, wl_trace *tr, uint64_t id)
+/* Makes `id` the current thread, numbering threads densely in order of appearance; a change
+ * of thread becomes a `t` record. */
+static void note_thread(parser *ps, wl_trace *tr, uint64_t id)
 {
-    for (size_t i = 0; i < tr->nthreads; i++)
-        if (ps->threads[i] == id) return (ps->cur_thread = (uint32_t)i), 0;
-    if (tr->nthreads == ps->nthreads_cap) {
-        size_t nc = ps->nthreads_cap ? 2 * ps->nthreads_cap : 64;
-        ps->threads = grow(ps->threads, ps->nthreads_cap * 8, nc * 8);
-        ps->nthreads_cap = nc;
+    size_t i = 0;
+    while (i < tr->nthreads && ps->threads[i] != id)
+        i++;
+    if (i == tr->nthreads) {
+        if (tr->nthreads == ps->nthreads_cap) {
+            size_t nc = ps->nthreads_cap ? 2 * ps->nthreads_cap : 64;
+            ps->threads = grow(ps->threads, ps->nthreads_cap * 8, nc * 8);
+            ps->nthreads_cap = nc;
+        }
+        ps->threads[tr->nthreads++] = id;
     }
-    ps->cur_thread = (uint32_t)tr->nthreads;
-    ps->threads[tr->nthreads++] = id;
-    return 0;
+    if (i == ps->cur_thread) return;
+    ps->cur_thread = (uint32_t)i;
+    push(ps, tr, (wl_trace_op){.kind = 't', .aux = (uint32_t)i});
+}
+
+static uint32_t add_count(wl_trace *tr, uint64_t n)
+{
+    if (tr->ncounts == tr->counts_cap) {
+        size_t nc = tr->counts_cap ? 2 * tr->counts_cap : 512;
+        tr->counts = grow(tr->counts, tr->counts_cap * sizeof(uint64_t), nc * sizeof(uint64_t));
+        tr->counts_cap = nc;
+    }
+    tr->counts[tr->ncounts] = n;
+    return (uint32_t)tr->ncounts++;
 }
 
 /* One line: syntax, then the per-kind validity rules (one short case per operation kind,
@@ -201,49 +226,50 @@ static int parse_line(parser *ps, wl_trace *tr, const char *p, const char *end)
             return fail(ps, usage[(int)kind]);
         }
     if (!rest_empty(p, end)) return fail(ps, "unexpected text after the operation");
-    wl_trace_op op = {.kind = kind};
+    if (kind == 't') return note_thread(ps, tr, v[0]), 0;
+    wl_trace_op op = {.kind = (uint8_t)kind};
+    uint64_t size = 0;
     switch (kind) {
-    case 't':
-        return note_thread(ps, tr, v[0]);
     case 'm':
         op.slot = slot_of(ps, tr, v[0]);
-        op.size = v[1];
-        if (born(ps, op.slot, op.size)) return -1;
+        size = v[1];
+        if (size > ((uint64_t)1 << 40)) return fail(ps, "size above 1 TiB");
+        if (born(ps, op.slot, size)) return -1;
         break;
     case 'c':
         op.slot = slot_of(ps, tr, v[0]);
-        op.arg = v[1];
-        op.size = v[2];
-        if (op.size && op.arg > UINT64_MAX / op.size) return fail(ps, "calloc size overflows");
-        if (born(ps, op.slot, op.arg * op.size)) return -1;
+        size = v[2];
+        if (size && v[1] > UINT64_MAX / size) return fail(ps, "calloc size overflows");
+        if (size > ((uint64_t)1 << 40)) return fail(ps, "size above 1 TiB");
+        if (born(ps, op.slot, v[1] * size)) return -1;
+        op.aux = add_count(tr, v[1]);
         break;
     case 'a':
         op.slot = slot_of(ps, tr, v[0]);
-        op.arg = v[1];
-        op.size = v[2];
-        if (op.arg == 0 || (op.arg & (op.arg - 1)))
-            return fail(ps, "alignment is not a power of two");
-        if (born(ps, op.slot, op.size)) return -1;
+        size = v[2];
+        if (v[1] == 0 || (v[1] & (v[1] - 1))) return fail(ps, "alignment is not a power of two");
+        if (size > ((uint64_t)1 << 40)) return fail(ps, "size above 1 TiB");
+        if (born(ps, op.slot, size)) return -1;
+        op.align_log2 = (uint8_t)__builtin_ctzll(v[1]);
         break;
     case 'r':
         op.slot = slot_of(ps, tr, v[0]);
-        op.slot2 = slot_of(ps, tr, v[1]);
-        op.size = v[2];
-        if (op.size == 0) return fail(ps, "realloc to 0 bytes (record it as 'f <id>')");
+        op.aux = slot_of(ps, tr, v[1]);
+        size = v[2];
+        if (size == 0) return fail(ps, "realloc to 0 bytes (record it as 'f <id>')");
+        if (size > ((uint64_t)1 << 40)) return fail(ps, "size above 1 TiB");
         if (died(ps, op.slot, "realloc of an id that is not live")) return -1;
-        if (born(ps, op.slot2, op.size)) return -1;
+        if (born(ps, op.aux, size)) return -1;
         break;
     case 'f':
         op.slot = slot_of(ps, tr, v[0]);
         if (died(ps, op.slot, "free of an id that is not live")) return -1;
         break;
     }
-    if (op.size > ((uint64_t)1 << 40)) return fail(ps, "size above 1 TiB");
     if (ps->live_bytes > tr->peak_live) tr->peak_live = ps->live_bytes;
-    op.thread = ps->cur_thread;
-    op.gen = ps->sgen[op.slot]++;
-    if (kind == 'r' && op.slot2 != op.slot) op.gen2 = ps->sgen[op.slot2]++;
-    push(tr, op);
+    op.size_lo = (uint32_t)size;
+    op.size_hi = (uint16_t)(size >> 32);
+    push(ps, tr, op);
     return 0;
 }
 
@@ -253,12 +279,14 @@ static void parser_free(parser *ps)
         wl_meta_free(ps->ids.key, ps->ids.cap * sizeof(uint64_t));
         wl_meta_free(ps->ids.val, ps->ids.cap * sizeof(uint32_t));
     }
+    wl_meta_free(ps->direct, ps->ndirect * sizeof(uint32_t));
     wl_meta_free(ps->live, ps->slot_cap);
     wl_meta_free(ps->lsize, ps->slot_cap * sizeof(uint64_t));
-    wl_meta_free(ps->sgen, ps->slot_cap * sizeof(uint32_t));
     wl_meta_free(ps->owner, ps->slot_cap * sizeof(uint32_t));
     wl_meta_free(ps->threads, ps->nthreads_cap * 8);
 }
+
+#define DROP_STEP ((size_t)4 << 20) /* parsed text is dropped from memory in steps of 4 MiB */
 
 int wl_trace_load(const char *path, wl_trace *tr, char *err, size_t errlen)
 {
@@ -282,14 +310,40 @@ int wl_trace_load(const char *path, wl_trace *tr, char *err, size_t errlen)
         snprintf(err, errlen, "parameter 'trace': %s: %s", path, strerror(errno));
         return -1;
     }
-    parser ps = {.path = path, .err = err, .errlen = errlen};
+    /* A line that makes a record takes at least 4 bytes with its newline ("f 1\n"), so there
+     * are at most len / 4 + 1 records, and twice as many ids. */
+    size_t recs = len / 4 + 1;
+    if (recs > UINT32_MAX / 4) {
+        snprintf(err, errlen, "parameter 'trace': %s: too large (over 2^30 operations)", path);
+        munmap((void *)text, len);
+        return -1;
+    }
+    if (len) madvise((void *)text, len, MADV_SEQUENTIAL);
+    parser ps = {.path = path,
+                 .err = err,
+                 .errlen = errlen,
+                 .rec_cap = recs,
+                 .ndirect = recs + 1,
+                 .slot_cap = 2 * recs};
+    /* Sized for the worst case up front; untouched pages of these mappings cost nothing. */
+    tr->ops_bytes = recs * sizeof *tr->ops;
+    tr->ops = wl_meta_alloc("replay", tr->ops_bytes);
+    ps.direct = wl_meta_alloc("replay", ps.ndirect * sizeof(uint32_t));
+    ps.live = wl_meta_alloc("replay", ps.slot_cap);
+    ps.lsize = wl_meta_alloc("replay", ps.slot_cap * sizeof(uint64_t));
+    ps.owner = wl_meta_alloc("replay", ps.slot_cap * sizeof(uint32_t));
     int rc = 0;
+    size_t dropped = 0;
     for (const char *p = text, *end = text + len; p < end && rc == 0;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl : end;
         ps.line++;
         rc = parse_line(&ps, tr, p, eol);
         p = eol + 1;
+        if ((size_t)(p - text) - dropped >= DROP_STEP && p < end) {
+            madvise((void *)(text + dropped), DROP_STEP, MADV_DONTNEED);
+            dropped += DROP_STEP;
+        }
     }
     if (rc == 0 && tr->nops == 0) {
         snprintf(err, errlen, "parameter 'trace': %s: no operations", path);
@@ -299,9 +353,10 @@ int wl_trace_load(const char *path, wl_trace *tr, char *err, size_t errlen)
         tr->end_live = ps.live_bytes;
         for (size_t s = 0; s < tr->nslots; s++)
             tr->end_blocks += ps.live[s];
-        tr->owner = ps.owner; /* handed over to the trace */
-        tr->owner_cap = ps.slot_cap;
-        ps.owner = NULL;
+        /* handed over to the trace, copied to a table of its own size */
+        tr->owner_cap = tr->nslots;
+        tr->owner = grow(NULL, 0, tr->owner_cap * sizeof(uint32_t));
+        memcpy(tr->owner, ps.owner, tr->nslots * sizeof(uint32_t));
     }
     parser_free(&ps);
     if (len) munmap((void *)text, len);
@@ -311,7 +366,8 @@ int wl_trace_load(const char *path, wl_trace *tr, char *err, size_t errlen)
 
 void wl_trace_free(wl_trace *tr)
 {
-    wl_meta_free(tr->ops, tr->cap * sizeof *tr->ops);
+    wl_meta_free(tr->ops, tr->ops_bytes);
+    wl_meta_free(tr->counts, tr->counts_cap * sizeof(uint64_t));
     wl_meta_free(tr->owner, tr->owner_cap * sizeof(uint32_t));
     memset(tr, 0, sizeof *tr);
 }
@@ -330,19 +386,32 @@ static const wl_param_def params[P_COUNT] = {
 };
 
 /* Invariant (mode=threads): gen[s] counts the operations on slot s done in this pass; an
- * operation runs once gen of its slot(s) equals what it expects (wl_trace_op.gen/gen2), and
- * ptr[s]/size[s] are written before gen[s] is released. */
+ * operation runs once gen of its slot(s) equals the number of earlier operations on them in
+ * the trace (each thread counts those as it scans, in its own row of `seen`), and ptr[s] /
+ * size[s] are written before gen[s] is released. Every table is made and touched in setup, so
+ * the measured region starts with the whole trace and the replay's tables resident. */
 typedef struct replay_state {
     wl_trace tr;
     uint64_t loops;
     int threads_mode;
-    void **ptr;     /* mode=threads: shared block table */
-    uint64_t *size; /* mode=threads */
-    _Atomic uint32_t *gen;
+    unsigned nthreads;
+    void **ptr;     /* serial: one row of nslots per thread; threads: the shared block table */
+    uint64_t *size; /* laid out like ptr */
+    _Atomic uint32_t *gen; /* mode=threads */
+    uint32_t *seen;        /* mode=threads: one row of nslots per thread, zero between passes */
+    size_t rows;           /* rows of ptr and size */
     wl_barrier bar;
 } replay_state;
 
 static replay_state state_storage; /* setup fills it; runs in one process are sequential */
+
+/* A bookkeeping table, touched now so that it is resident before the measured region. */
+static void *table(size_t bytes)
+{
+    void *p = wl_meta_alloc("replay", bytes);
+    memset(p, 0, bytes);
+    return p;
+}
 
 static int replay_setup(wl_run *run, char *err, size_t errlen)
 {
@@ -351,74 +420,87 @@ static int replay_setup(wl_run *run, char *err, size_t errlen)
     if (wl_trace_load(run->p[P_TRACE].s, &st->tr, err, errlen) != 0) return -1;
     st->loops = (uint64_t)run->p[P_LOOPS].i;
     st->threads_mode = run->p[P_MODE].i == 1;
+    st->nthreads = run->nthreads;
+    size_t n = st->tr.nslots;
+    st->rows = st->threads_mode ? 1 : run->nthreads;
+    st->ptr = table(st->rows * n * sizeof *st->ptr);
+    st->size = table(st->rows * n * sizeof *st->size);
     if (st->threads_mode) {
-        size_t n = st->tr.nslots;
-        st->ptr = wl_meta_alloc("replay", n * sizeof *st->ptr);
-        st->size = wl_meta_alloc("replay", n * sizeof *st->size);
-        st->gen = wl_meta_alloc("replay", n * sizeof *st->gen);
+        st->gen = table(n * sizeof *st->gen);
+        st->seen = table(run->nthreads * n * sizeof *st->seen);
         wl_barrier_init(&st->bar, run->nthreads);
     }
     run->state = st;
     return 0;
 }
 
+/* Reports the trace's own peak live bytes (one pass), the recorded program's heap at its
+ * largest, to read beside the runner's RSS figures. */
 static void replay_teardown(wl_run *run)
 {
     replay_state *st = run->state;
+    wl_metric(run, "trace_peak_live_bytes", (double)st->tr.peak_live);
+    size_t n = st->tr.nslots;
+    wl_meta_free(st->ptr, st->rows * n * sizeof *st->ptr);
+    wl_meta_free(st->size, st->rows * n * sizeof *st->size);
     if (st->threads_mode) {
-        size_t n = st->tr.nslots;
-        wl_meta_free(st->ptr, n * sizeof *st->ptr);
-        wl_meta_free(st->size, n * sizeof *st->size);
         wl_meta_free((void *)st->gen, n * sizeof *st->gen);
+        wl_meta_free(st->seen, st->nthreads * n * sizeof *st->seen);
         wl_barrier_destroy(&st->bar);
     }
     wl_trace_free(&st->tr);
 }
 
-static void *checked(void *p, const wl_trace_op *op, size_t i)
+static void *checked(void *p, const wl_trace_op *op, size_t k)
 {
     if (!p)
-        wl_die("replay", "op %zu ('%c', %llu bytes) failed", i + 1, op->kind,
-               (unsigned long long)op->size);
+        wl_die("replay", "op %zu ('%c', %llu bytes) failed", k + 1, op->kind,
+               (unsigned long long)wl_trace_op_size(op));
     return p;
 }
 
-/* Runs trace operation i on thread t against the block table (ptr, size). */
-static void run_op(wl_thread *t, const wl_trace_op *op, size_t i, void **ptr, uint64_t *size)
+/* Runs operation k (0-based, `t` records not counted) on thread t against the block table
+ * (ptr, size). */
+static void run_op(wl_thread *t, const wl_trace *tr, const wl_trace_op *op, size_t k, void **ptr,
+                   uint64_t *size)
 {
     uint32_t s = op->slot;
+    uint64_t bytes = wl_trace_op_size(op);
     switch (op->kind) {
     case 'm':
-        ptr[s] = checked(wl_malloc(t, op->size), op, i);
-        size[s] = op->size;
+        ptr[s] = checked(wl_malloc(t, bytes), op, k);
+        size[s] = bytes;
         break;
-    case 'c':
-        ptr[s] = checked(wl_calloc(t, op->arg, op->size), op, i);
-        size[s] = op->arg * op->size;
+    case 'c': {
+        uint64_t count = tr->counts[op->aux];
+        ptr[s] = checked(wl_calloc(t, count, bytes), op, k);
+        size[s] = count * bytes;
         if (size[s] && ((uint8_t *)ptr[s])[size[s] - 1])
-            wl_die("replay", "op %zu: calloc memory is not zero", i + 1);
+            wl_die("replay", "op %zu: calloc memory is not zero", k + 1);
         break;
-    case 'a':
-        ptr[s] = checked(wl_aligned_alloc(t, op->arg, op->size), op, i);
-        size[s] = op->size;
-        if ((uintptr_t)ptr[s] & (op->arg - 1))
-            wl_die("replay", "op %zu: block not aligned to %llu", i + 1,
-                   (unsigned long long)op->arg);
+    }
+    case 'a': {
+        uint64_t align = (uint64_t)1 << op->align_log2;
+        ptr[s] = checked(wl_aligned_alloc(t, align, bytes), op, k);
+        size[s] = bytes;
+        if ((uintptr_t)ptr[s] & (align - 1))
+            wl_die("replay", "op %zu: block not aligned to %llu", k + 1, (unsigned long long)align);
         break;
+    }
     case 'r': {
         uint8_t tag = wl_tag(size[s], s);
-        void *q = checked(wl_realloc(t, ptr[s], size[s], op->size), op, i);
+        void *q = checked(wl_realloc(t, ptr[s], size[s], bytes), op, k);
         if (size[s] && ((uint8_t *)q)[0] != tag)
-            wl_die("replay", "op %zu: realloc lost the block's first byte", i + 1);
+            wl_die("replay", "op %zu: realloc lost the block's first byte", k + 1);
         ptr[s] = NULL;
-        ptr[op->slot2] = q;
-        size[op->slot2] = op->size;
-        s = op->slot2;
+        s = op->aux;
+        ptr[s] = q;
+        size[s] = bytes;
         break;
     }
     case 'f':
         if (!wl_check(ptr[s], size[s], wl_tag(size[s], s)))
-            wl_die("replay", "op %zu: block of %llu bytes was overwritten", i + 1,
+            wl_die("replay", "op %zu: block of %llu bytes was overwritten", k + 1,
                    (unsigned long long)size[s]);
         wl_free(t, ptr[s], size[s]);
         ptr[s] = NULL;
@@ -443,16 +525,19 @@ static void check_growth(int64_t grew, const wl_trace *tr)
 static void replay_once(wl_thread *t, const wl_trace *tr, void **ptr, uint64_t *size)
 {
     int64_t live0 = live_of(t);
-    for (size_t i = 0; i < tr->nops; i++) {
-        if ((i & 255) == 255) wl_count_ops(t, 256);
-        run_op(t, &tr->ops[i], i, ptr, size);
+    size_t k = 0;
+    for (size_t i = 0; i < tr->nrec; i++) {
+        const wl_trace_op *op = &tr->ops[i];
+        if (op->kind == 't') continue;
+        run_op(t, tr, op, k, ptr, size);
+        if ((++k & 255) == 0) wl_count_ops(t, 256);
     }
-    wl_count_ops(t, tr->nops & 255);
+    wl_count_ops(t, k & 255);
     check_growth(live_of(t) - live0, tr);
-    for (size_t k = 0; k < tr->nslots; k++)
-        if (ptr[k]) {
-            wl_free(t, ptr[k], size[k]);
-            ptr[k] = NULL;
+    for (size_t s = 0; s < tr->nslots; s++)
+        if (ptr[s]) {
+            wl_free(t, ptr[s], size[s]);
+            ptr[s] = NULL;
         }
 }
 
@@ -476,35 +561,49 @@ static void replay_shared(wl_thread *t, replay_state *st)
 {
     const wl_trace *tr = &st->tr;
     unsigned n = t->run->nthreads;
+    uint32_t *seen = st->seen + (size_t)t->id * tr->nslots;
     int64_t live0 = 0;
     wl_barrier_wait(&st->bar);
     if (t->id == 0) live0 = live_total(t->run);
     wl_barrier_wait(&st->bar);
     uint64_t done = 0;
-    for (size_t i = 0; i < tr->nops; i++) {
+    uint32_t cur = 0; /* trace thread of the records being scanned */
+    size_t k = 0;
+    for (size_t i = 0; i < tr->nrec; i++) {
         const wl_trace_op *op = &tr->ops[i];
-        if (op->thread % n != t->id) continue;
-        int two = op->kind == 'r' && op->slot2 != op->slot;
-        wait_gen(&st->gen[op->slot], op->gen);
-        if (two) wait_gen(&st->gen[op->slot2], op->gen2);
-        run_op(t, op, i, st->ptr, st->size);
+        if (op->kind == 't') {
+            cur = op->aux;
+            continue;
+        }
+        int two = op->kind == 'r' && op->aux != op->slot;
+        uint32_t g = seen[op->slot]++, g2 = two ? seen[op->aux]++ : 0;
+        if (cur % n != t->id) {
+            k++;
+            continue;
+        }
+        wait_gen(&st->gen[op->slot], g);
+        if (two) wait_gen(&st->gen[op->aux], g2);
+        run_op(t, tr, op, k++, st->ptr, st->size);
         atomic_fetch_add_explicit(&st->gen[op->slot], 1, memory_order_release);
-        if (two) atomic_fetch_add_explicit(&st->gen[op->slot2], 1, memory_order_release);
+        if (two) atomic_fetch_add_explicit(&st->gen[op->aux], 1, memory_order_release);
         if ((++done & 255) == 0) wl_count_ops(t, 256);
     }
     wl_count_ops(t, done & 255);
+    memset(seen, 0, tr->nslots * sizeof *seen);
     wl_barrier_wait(&st->bar);
     if (t->id == 0) check_growth(live_total(t->run) - live0, tr);
     wl_barrier_wait(&st->bar);
-    for (size_t k = 0; k < tr->nslots; k++) /* leftovers: freed by the thread that made them */
-        if (st->ptr[k] && tr->owner[k] % n == t->id) {
-            wl_free(t, st->ptr[k], st->size[k]);
-            st->ptr[k] = NULL;
+    /* Leftovers: freed by the thread that made them. Ownership is tested before the slot is
+     * read: another thread may be clearing its own slots in this loop at the same time. */
+    for (size_t s = 0; s < tr->nslots; s++)
+        if (tr->owner[s] % n == t->id && st->ptr[s]) {
+            wl_free(t, st->ptr[s], st->size[s]);
+            st->ptr[s] = NULL;
         }
     wl_barrier_wait(&st->bar);
     if (t->id == 0)
-        for (size_t k = 0; k < tr->nslots; k++)
-            atomic_store(&st->gen[k], 0);
+        for (size_t s = 0; s < tr->nslots; s++)
+            atomic_store(&st->gen[s], 0);
 }
 
 static void replay_thread(wl_thread *t)
@@ -515,13 +614,9 @@ static void replay_thread(wl_thread *t)
             replay_shared(t, st);
         return;
     }
-    size_t n = st->tr.nslots;
-    void **ptr = wl_meta_alloc("replay", n * sizeof *ptr);
-    uint64_t *size = wl_meta_alloc("replay", n * sizeof *size);
+    size_t row = (size_t)t->id * st->tr.nslots;
     for (uint64_t l = 0; l < st->loops; l++)
-        replay_once(t, &st->tr, ptr, size);
-    wl_meta_free(ptr, n * sizeof *ptr);
-    wl_meta_free(size, n * sizeof *size);
+        replay_once(t, &st->tr, st->ptr + row, st->size + row);
 }
 
 const wl_workload wl_replay = {

@@ -95,6 +95,8 @@ void hn_measure_thread_begin(wl_run *run);
 void hn_measure_thread_end(wl_run *run);
 /* Wall ns of the measured region, settle delays excluded. */
 uint64_t hn_measure_wall_ns(const wl_run *run);
+/* 1 and *out = the value the workload reported with wl_metric(name), or 0 when it did not. */
+int hn_measure_metric(const wl_run *run, const char *name, double *out);
 /* Writes timeline.csv, events.csv, lat_<op>.hgrm into dir (skipped when dir is NULL), and the
  * measurement fields of result.json (each starting with `,`, no braces) into json. */
 int hn_measure_write(wl_run *run, const char *dir, FILE *json);

@@ -84,8 +84,13 @@ struct wl_measure {
     unsigned settling;                    /* threads inside wl_settle now (under ev_lock) */
     uint64_t settle_since;                /* when `settling` last rose from 0 */
     mvec tl;                              /* tl_row, written by the sampler thread only */
-    pthread_mutex_t ev_lock;              /* guards ev and the settle fields */
+    pthread_mutex_t ev_lock;              /* guards ev, the settle fields and metrics */
     mvec ev;                              /* ev_row */
+    struct {
+        unsigned n;
+        char name[16][40];
+        double value[16];
+    } metrics; /* wl_metric's table (section "Workload metrics") */
 };
 
 /* ---- mmap helpers ---- */
@@ -295,6 +300,75 @@ static void on_gc_event(const ab_gc_event *ev, void *ctx)
         snprintf(e->name, sizeof e->name, "gc%llu", (unsigned long long)ev->cycle);
         e->gc = *ev;
     }
+    pthread_mutex_unlock(&m->ev_lock);
+}
+
+/* ---- Workload metrics (wl_metric) ----
+ *
+ * A fixed table of up to 16 name/value pairs in wl_measure, under ev_lock; a name reported
+ * again adds to its value (threads may report their shares). hn_measure_write writes them as
+ * top-level numbers in the order first reported, all but `ns_per_op`, which the runner writes
+ * in place of its own figure (hn_measure_metric). */
+
+static int metric_name_ok(const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || s[n] == '_'))
+            return 0;
+    return n > 0 && n < 40;
+}
+
+void wl_metric(wl_run *run, const char *name, double value)
+{
+    if (!run || !run->m) return;
+    wl_measure *m = run->m;
+    if (!name || !metric_name_ok(name) || !isfinite(value)) {
+        fprintf(stderr,
+                "abench runner: warning: workload metric '%.60s' left out (bad name or "
+                "value)\n",
+                name ? name : "");
+        return;
+    }
+    pthread_mutex_lock(&m->ev_lock);
+    unsigned i = 0;
+    while (i < m->metrics.n && strcmp(m->metrics.name[i], name) != 0)
+        i++;
+    if (i < m->metrics.n) {
+        m->metrics.value[i] += value;
+    } else if (i < 16) {
+        snprintf(m->metrics.name[i], sizeof m->metrics.name[i], "%s", name);
+        m->metrics.value[i] = value;
+        m->metrics.n++;
+    } else {
+        i = UINT32_MAX;
+    }
+    pthread_mutex_unlock(&m->ev_lock);
+    if (i == UINT32_MAX)
+        fprintf(stderr, "abench runner: warning: workload metric '%s' left out (more than 16)\n",
+                name);
+}
+
+int hn_measure_metric(const wl_run *run, const char *name, double *out)
+{
+    wl_measure *m = run->m;
+    int found = 0;
+    pthread_mutex_lock(&m->ev_lock);
+    for (unsigned i = 0; i < m->metrics.n && !found; i++)
+        if (strcmp(m->metrics.name[i], name) == 0) {
+            *out = m->metrics.value[i];
+            found = 1;
+        }
+    pthread_mutex_unlock(&m->ev_lock);
+    return found;
+}
+
+static void write_metrics(wl_measure *m, FILE *json)
+{
+    pthread_mutex_lock(&m->ev_lock);
+    for (unsigned i = 0; i < m->metrics.n; i++)
+        if (strcmp(m->metrics.name[i], "ns_per_op") != 0)
+            fprintf(json, ",\"%s\":%.17g", m->metrics.name[i], m->metrics.value[i]);
     pthread_mutex_unlock(&m->ev_lock);
 }
 
@@ -760,6 +834,7 @@ int hn_measure_write(wl_run *run, const char *dir, FILE *json)
     write_memory(m, json);
     write_return(m, json);
     write_settle_and_gc(m, json);
+    write_metrics(m, json);
     for (unsigned i = 0; i < run->nthreads; i++)
         samples += m->lats[i].samples;
     fprintf(json,

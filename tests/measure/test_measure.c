@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE /* open_memstream, mkdtemp */
 #include <math.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -447,6 +448,73 @@ static void test_gc_events(void **state)
     assert_null(hook_fn); /* removed again */
 }
 
+/* ---- Workload metrics (wl_metric) ---- */
+
+static void *metric_main(void *arg)
+{
+    wl_run *run = arg;
+    for (int i = 0; i < 1000; i++)
+        wl_metric(run, "shared", 0.5);
+    return NULL;
+}
+
+/* Same name from several threads: summed; ns_per_op kept for the runner, not written; bad
+ * names, non-finite values and a 17th name left out; the rest top-level numbers. */
+static void test_metrics(void **state)
+{
+    (void)state;
+    ab_allocator a = {
+        .name = "fake", .malloc = fake_malloc, .free = fake_free, .stats = fake_stats};
+    static wl_run run;
+    static wl_thread th[1];
+    static const wl_workload w = {.name = "metrics"};
+    run = (wl_run){.w = &w, .a = &a, .nthreads = 1, .threads = th};
+    th[0] = (wl_thread){.run = &run, .a = &a};
+    wl_metric(&run, "before_init", 1); /* not measured yet: a no-op */
+    hn_timer_cal cal;
+    hn_timer_calibrate(&cal);
+    hn_measure_opts o = {.sample_mean_ops = 64, .sampler_ms = 1, .settle_ms = 0};
+    assert_int_equal(hn_measure_init(&run, &o, &cal), 0);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, metric_main, &run), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    wl_metric(&run, "ns_per_op", 12.5);
+    wl_metric(&run, "Bad-Name", 1);
+    wl_metric(&run, "inf", INFINITY);
+    char name[16];
+    for (int i = 0; i < 15; i++) { /* 14 fit beside shared and ns_per_op */
+        snprintf(name, sizeof name, "m%d", i);
+        wl_metric(&run, name, i);
+    }
+    double v = 0;
+    assert_true(hn_measure_metric(&run, "ns_per_op", &v) && v == 12.5);
+    assert_true(hn_measure_metric(&run, "shared", &v) && v == 2000);
+    assert_false(hn_measure_metric(&run, "before_init", &v));
+    assert_false(hn_measure_metric(&run, "m14", &v));
+    hn_measure_start(&run);
+    hn_measure_stop(&run);
+    char *frag = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&frag, &len);
+    fputs("{\"x\":0", f);
+    assert_int_equal(hn_measure_write(&run, NULL, f), 0);
+    fputs("}", f);
+    fclose(f);
+    json_t *j = json_loads(frag, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(j);
+    assert_true(json_number_value(json_object_get(j, "shared")) == 2000);
+    assert_true(json_number_value(json_object_get(j, "m13")) == 13);
+    assert_null(json_object_get(j, "m14"));
+    assert_null(json_object_get(j, "ns_per_op"));
+    assert_null(json_object_get(j, "inf"));
+    assert_null(json_object_get(j, "Bad-Name"));
+    json_decref(j);
+    free(frag);
+    hn_measure_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -458,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_exp_countdown),
         cmocka_unit_test(test_untimed_hooks),
         cmocka_unit_test(test_gc_events),
+        cmocka_unit_test(test_metrics),
 #ifdef HAVE_SYS_ADAPTER
         cmocka_unit_test(test_mini_run),
 #endif

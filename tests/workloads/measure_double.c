@@ -1,7 +1,8 @@
 /* measure_double.c - TEST DOUBLE of the runner's measurement hooks (wl_workload.h, bottom),
  * used when the real ab_measure library is not in the build. Every timed call goes straight
  * through to the allocator and re-arms the countdown; events and settle points are recorded by
- * name so tests can check that a workload emits them. Not a measurement: nothing is timed.
+ * name so tests can check that a workload emits them, and wl_metric figures are summed by name
+ * as the runner does (up to 16). Not a measurement: nothing is timed.
  */
 #include <pthread.h>
 #include <string.h>
@@ -15,8 +16,13 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static const char *events[MAX_EVENTS + 1];
 static int nevents;
 
+static const char *metric_names[16];
+static double metric_values[16];
+static int nmetrics;
+
 const char *const *wl_test_events(void);
 void wl_test_events_clear(void);
+int wl_test_metric(const char *name, double *out);
 
 static void record(const char *name)
 {
@@ -36,6 +42,7 @@ void wl_test_events_clear(void)
     pthread_mutex_lock(&lock);
     nevents = 0;
     events[0] = NULL;
+    nmetrics = 0;
     pthread_mutex_unlock(&lock);
 }
 
@@ -96,4 +103,31 @@ void wl_settle(wl_run *run, const char *name)
 {
     (void)run;
     record(name);
+}
+
+void wl_metric(wl_run *run, const char *name, double value)
+{
+    (void)run;
+    pthread_mutex_lock(&lock);
+    int i = 0;
+    while (i < nmetrics && strcmp(metric_names[i], name) != 0)
+        i++;
+    if (i < nmetrics) {
+        metric_values[i] += value;
+    } else if (i < 16) {
+        metric_names[i] = name;
+        metric_values[i] = value;
+        nmetrics++;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+int wl_test_metric(const char *name, double *out)
+{
+    int found = 0;
+    pthread_mutex_lock(&lock);
+    for (int i = 0; i < nmetrics && !found; i++)
+        if (strcmp(metric_names[i], name) == 0) *out = metric_values[i], found = 1;
+    pthread_mutex_unlock(&lock);
+    return found;
 }

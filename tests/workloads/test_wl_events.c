@@ -45,8 +45,32 @@ static void test_events(void **state)
                   (const char *[]){"fill", "size-doubled", "empty", "after-free-all", NULL});
 }
 
+/* burst reports the spike's cost: ns per op of its fills and drops, counted over exactly those
+ * operations (every thread's, every cycle's), and makes it the cell's ns_per_op. */
+static void test_burst_metrics(void **state)
+{
+    (void)state;
+    const char *kv[] = {"live=16K", "steady_ops=100", "spike_ops=100", "cycles=3",
+                        "min=64",   "max=64",         "dist=fixed",    "factor=4"};
+    wl_drive_result r;
+    assert_int_equal(wl_drive(&wl_burst, 2, 1, kv, 8, &r), 0);
+    double ops, a, f, nsop;
+    if (!wl_test_metric("spike_ops", &ops)) skip();
+    /* 16 KiB / 64 B: 257 steady blocks; x4 = 1028: 771 allocations and 771 frees per cycle */
+    assert_true(ops == 2.0 * 3 * 2 * 771);
+    assert_true(wl_test_metric("spike_alloc_ns_per_op", &a) && a > 0);
+    assert_true(wl_test_metric("spike_free_ns_per_op", &f) && f > 0);
+    assert_true(wl_test_metric("ns_per_op", &nsop));
+    assert_true(nsop >= (a < f ? a : f) && nsop <= (a > f ? a : f)); /* their op-weighted mean */
+    /* no spike (factor 1): nothing reported, ns_per_op stays the runner's */
+    const char *kv1[] = {"live=16K", "steady_ops=10", "spike_ops=10", "factor=1"};
+    assert_int_equal(wl_drive(&wl_burst, 1, 1, kv1, 4, &r), 0);
+    assert_false(wl_test_metric("ns_per_op", &nsop));
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_events)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_events),
+                                       cmocka_unit_test(test_burst_metrics)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -69,6 +69,18 @@ static void test_load(void **state)
     assert_int_equal(tr.end_blocks, 2);
     assert_int_equal(tr.peak_live, 5000 + 300 + 200);
     assert_int_equal(tr.nslots, 5);
+    assert_int_equal(tr.nrec, 12); /* a `t` record where the thread changes: to 1, back to 0 */
+    assert_int_equal(tr.ops[3].kind, 't');
+    assert_int_equal(tr.ops[3].aux, 1);
+    assert_int_equal(tr.ops[1].kind, 'c');
+    assert_int_equal(tr.counts[tr.ops[1].aux], 10);
+    assert_int_equal(wl_trace_op_size(&tr.ops[1]), 30);
+    assert_int_equal(tr.ops[2].align_log2, 6);
+    assert_int_equal(wl_trace_op_size(&tr.ops[9]), 7); /* m 99999999999 7: a hashed id */
+    wl_trace_free(&tr);
+    write_trace("m 1 1099511627776\nf 1\n"); /* the largest size, 1 TiB: 41 bits survive */
+    if (wl_trace_load(path, &tr, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_true(wl_trace_op_size(&tr.ops[0]) == (uint64_t)1 << 40);
     wl_trace_free(&tr);
 }
 

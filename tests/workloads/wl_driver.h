@@ -29,5 +29,9 @@ int wl_drive_on(const ab_allocator *a, const wl_workload *w, unsigned nthreads, 
 /* Events recorded by the measurement test double (NULL-terminated names, in order), or NULL
  * when the tests link the real ab_measure. Cleared by wl_drive(). */
 const char *const *wl_test_events(void);
+/* 1 and *out = the sum of what the workload reported with wl_metric(name) (measurement test
+ * double), 0 when it reported nothing under that name or the tests link the real ab_measure.
+ * Cleared by wl_drive(). */
+int wl_test_metric(const char *name, double *out);
 
 #endif /* WL_DRIVER_H */

@@ -26,22 +26,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* One record of a loaded trace: 16 bytes, so the loaded form of a trace is about as large as
+ * its text (a line is 10-20 bytes). A `t` record marks a change of trace thread; every other
+ * record is one operation. Sizes are below 2^41 (the loader rejects larger), so 48 bits hold
+ * them. */
 typedef struct wl_trace_op {
-    char kind;       /* 'm' 'c' 'a' 'r' 'f' */
-    uint32_t slot;   /* dense block index of <id> */
-    uint32_t slot2;  /* r: dense index of <newid> */
-    uint32_t thread; /* dense index of the trace thread it ran on (order of first `t` line) */
-    uint32_t gen;    /* operations on `slot` before this one (mode=threads waits for them) */
-    uint32_t gen2;   /* r with slot2 != slot: operations on `slot2` before this one */
-    uint64_t size;   /* m/a/r: bytes; c: element size */
-    uint64_t arg;    /* c: element count; a: alignment */
+    uint32_t slot;      /* m c a r f: dense block index of <id> */
+    uint32_t aux;       /* r: slot of <newid>; c: index into wl_trace.counts; t: thread index */
+    uint32_t size_lo;   /* m a r: bytes; c: element size (low 32 bits) */
+    uint16_t size_hi;   /* the same, bits 32..47 */
+    uint8_t kind;       /* 'm' 'c' 'a' 'r' 'f', or 't' */
+    uint8_t align_log2; /* a: log2 of the alignment */
 } wl_trace_op;
 
-/* Invariants: every op's slots < nslots; replaying ops in order is valid (no double free, no
- * use of a dead id); live bytes after the last op == end_live, and never exceed peak_live. */
+_Static_assert(sizeof(wl_trace_op) == 16, "a trace record is 16 bytes");
+
+static inline uint64_t wl_trace_op_size(const wl_trace_op *op)
+{
+    return (uint64_t)op->size_lo | (uint64_t)op->size_hi << 32;
+}
+
+/* Invariants: every record's slots < nslots; replaying the records in order is valid (no
+ * double free, no use of a dead id); live bytes after the last op == end_live, and never
+ * exceed peak_live. nops counts the operations (records other than `t`); a `t` record is
+ * present only where the thread changes (operations before the first one ran on thread 0).
+ * All memory is wl_meta_alloc'd; the loader's temporary tables are unmapped before it
+ * returns. */
 typedef struct wl_trace {
     wl_trace_op *ops;
-    size_t nops, cap;
+    size_t nrec, nops, ops_bytes; /* records, operations among them, bytes mapped for ops */
+    uint64_t *counts;             /* c: element counts, indexed by wl_trace_op.aux */
+    size_t ncounts, counts_cap;
     size_t nslots;
     uint64_t nthreads; /* distinct `t` ids seen (0 when none) */
     int64_t end_live, peak_live;

@@ -146,6 +146,15 @@ int wl_lat_should_sample(wl_thread *t);
 void wl_event(wl_run *run, const char *name);
 /* After mass frees: waits the settle delay and records resident memory under `name`. */
 void wl_settle(wl_run *run, const char *name);
+/* Reports a figure of the workload's own, written as a top-level number `name` of the cell's
+ * result.json (name: [a-z0-9_], at most 39 characters, not a field the runner writes itself).
+ * Values reported under one name are summed (several threads may each report their share).
+ * Up to 16 names per run; a 17th, a bad name or a value that is not finite is left out with a
+ * warning on stderr. One name has a meaning to the runner: `ns_per_op`, when reported, is the
+ * cell's ns_per_op in place of wall time x threads / ops (which is then written as
+ * `wall_ns_per_op`). No-op when the run is not measured (run->m NULL); safe from any thread,
+ * and from teardown. */
+void wl_metric(wl_run *run, const char *name, double value);
 
 /* ---- Allocation wrappers: every workload allocates through these ---- */
 
