@@ -766,10 +766,11 @@ static void test_lazy_background_sweep(void **state)
     }
     if (!(t1.spans_swept_bg > t0.spans_swept_bg))
         fail_msg("no background sweep in 60 s: %llu spans swept (%llu by the background), %llu "
-                 "freed, NumGC %u -> %u",
+                 "freed, NumGC %llu -> %llu",
                  (unsigned long long)(t1.spans_swept - t0.spans_swept),
                  (unsigned long long)(t1.spans_swept_bg - t0.spans_swept_bg),
-                 (unsigned long long)(t1.spans_freed - t0.spans_freed), g0.NumGC, g1.NumGC);
+                 (unsigned long long)(t1.spans_freed - t0.spans_freed),
+                 (unsigned long long)g0.NumGC, (unsigned long long)g1.NumGC);
     assert_true(t1.spans_freed > t0.spans_freed);
     assert_true(t1.small_free[_ga_size_to_class(256)] > t0.small_free[_ga_size_to_class(256)]);
     drain();
