@@ -265,6 +265,9 @@ typedef struct ga_pacer {
     int64_t mem_limit; /* bytes, INT64_MAX = none */
     uint64_t heap_marked, roots_scan;
     uint64_t gcpercent_goal, limit_goal, heap_goal, trigger;
+    /* With a memory limit: the heap at which a cycle the CPU limiter delays starts anyway
+     * (the overshoot accepted, see gcpacer.c); UINT64_MAX without a limit. */
+    uint64_t limit_bound;
     /* limiter: bucket of GC-minus-mutator CPU ns, capacity 1 s per CPU */
     double limiter_fill_ns, limiter_capacity_ns;
     uint64_t limiter_last_ns, limiter_enabled_count;
