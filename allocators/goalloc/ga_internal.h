@@ -278,7 +278,8 @@ void _ga_pacer_init(ga_pacer *p, int64_t gogc, int64_t mem_limit);
 void _ga_pacer_commit(ga_pacer *p, const ga_pacer_inputs *in);
 void _ga_pacer_set_gogc(ga_pacer *p, int64_t gogc, const ga_pacer_inputs *in);
 void _ga_pacer_set_limit(ga_pacer *p, int64_t mem_limit, const ga_pacer_inputs *in);
-/* True when a paced cycle should start now (heap_live at the trigger and not limiting). */
+/* True when a paced cycle should start now: heap_live at the trigger, and the CPU limiter
+ * not engaged or heap_live at limit_bound (the overshoot accepted under a memory limit). */
 bool _ga_pacer_should_start(const ga_pacer *p, uint64_t heap_live);
 /* Accounts gc_cpu_ns of GC CPU time (pause x threads stopped) up to now_ns. */
 void _ga_limiter_update(ga_pacer *p, uint64_t now_ns, uint64_t gc_cpu_ns, unsigned nprocs);

@@ -123,7 +123,7 @@ void _ga_pacer_set_limit(ga_pacer *p, int64_t mem_limit, const ga_pacer_inputs *
 
 bool _ga_pacer_should_start(const ga_pacer *p, uint64_t heap_live)
 {
-    return heap_live >= p->trigger && !p->limiting;
+    return heap_live >= p->trigger && (!p->limiting || heap_live >= p->limit_bound);
 }
 
 /* ---- GC CPU limiter (spec 8.6): a leaky bucket of GC-versus-mutator CPU time ---- */
