@@ -650,6 +650,9 @@ void _ga_gc_central_put(ga_span *s);
 ga_span *_ga_gc_central_get(unsigned spc);
 /* Explicit free of a large collected object: its pages go back now. */
 void _ga_gc_large_free(ga_span *s);
+/* Whether spans the last cycle left are still unswept (a racy hint; false once the sweep is
+ * done, until the next cycle). */
+bool _ga_gc_sweep_pending(void);
 /* Sweeps every unswept span (the world is stopped, or the caller is ga_gc after its cycle). */
 void _ga_gc_finish_sweep(void);
 /* World stopped, mark done: every span becomes unswept (sweepgen += 2), the proportional

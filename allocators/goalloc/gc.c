@@ -773,15 +773,15 @@ static void commit_pacer(const ga_pacer_inputs *in)
  * non-heap memory grows the goal falls, and as the mutator refills the slots the last sweep
  * freed they stop counting as non-heap memory and the goal rises. Here it is recomputed when
  * heap_live reaches the stored trigger or the mapped memory has grown LIMIT_RECHECK past the
- * last commit's (so the goal is never more than that stale): the sweep is finished first
- * (proportional sweeping has normally done so already), so heap_live is the allocated
- * collected bytes. Without the recheck on growth, a heap still building its live set would
- * pass the goal before its first cycle, into spans that scattered garbage then keeps mapped.
- * Cycle lock held. */
+ * last commit's (so the goal is never more than that stale), once the sweep is done
+ * (proportional sweeping normally finishes before the trigger): heap_live is then the
+ * allocated collected bytes. While spans are unswept their garbage would count as non-heap
+ * memory, so the goal the last commit computed stands. Without the recheck on growth, a heap
+ * still building its live set would pass the goal before its first cycle, into spans that
+ * scattered garbage then keeps mapped. Cycle lock held. */
 static void refresh_limit_goal(void)
 {
-    if (pacer.mem_limit == INT64_MAX) return;
-    _ga_gc_finish_sweep();
+    if (pacer.mem_limit == INT64_MAX || _ga_gc_sweep_pending()) return;
     ga_pacer_inputs in = pacer_inputs(pacer.heap_marked, atomic_load(&heap_live));
     commit_pacer(&in);
 }
@@ -932,7 +932,7 @@ static void maybe_collect(gcache *g)
     bool due = atomic_load_explicit(&heap_live, memory_order_relaxed) >=
                atomic_load_explicit(&trigger_at, memory_order_relaxed);
     uint64_t recheck = atomic_load_explicit(&limit_recheck_mapped, memory_order_relaxed);
-    if (recheck != UINT64_MAX && mapped_now() >= recheck) due = true;
+    if (recheck != UINT64_MAX && mapped_now() >= recheck && !_ga_gc_sweep_pending()) due = true;
     bool changed =
         _ga_options_gogc() != atomic_load_explicit(&gogc_seen, memory_order_relaxed) ||
         _ga_options_memory_limit() != atomic_load_explicit(&limit_seen, memory_order_relaxed);

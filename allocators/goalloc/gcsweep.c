@@ -319,6 +319,11 @@ void _ga_gc_large_free(ga_span *s)
 
 /* ---- Sweep phases ---- */
 
+bool _ga_gc_sweep_pending(void)
+{
+    return atomic_load_explicit(&nunswept, memory_order_relaxed) != 0;
+}
+
 void _ga_gc_finish_sweep(void)
 {
     pthread_mutex_lock(&central_lock);
