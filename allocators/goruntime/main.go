@@ -1,5 +1,5 @@
 // Command abench-runner-go-runtime is the real Go runtime as an abench backend: it runs the
-// GC workloads (binarytrees, churn-gc, burst-gc, request variant=gc) with the same
+// GC workloads (binarytrees, churn-gc, burst-gc, memlimit-gc, request variant=gc) with the same
 // parameters and defaults as the C runners and writes the same cell files (result.json,
 // timeline.csv, events.csv; see results/README.md and harness/runner/hn_runner.h).
 //
