@@ -36,6 +36,7 @@ static const wl_workload *const all[] = {
     &wl_churn_gc,
     &wl_burst_gc,
     &wl_request,
+    &wl_memlimit_gc,
     /* ---- further workloads: one line each here, before the test-only ones, with the
      * extern in wl_list.h or in their own header ---- */
     /* ---- test-only workloads (WL_F_TEST_ONLY) last ---- */

@@ -266,6 +266,9 @@ typedef struct ga_pacer {
     int64_t mem_limit; /* bytes, INT64_MAX = none */
     uint64_t heap_marked, roots_scan;
     uint64_t gcpercent_goal, limit_goal, heap_goal, trigger;
+    /* With a memory limit: the heap at which a cycle the CPU limiter delays starts anyway
+     * (the overshoot accepted, see gcpacer.c); UINT64_MAX without a limit. */
+    uint64_t limit_bound;
     /* limiter: bucket of GC-minus-mutator CPU ns, capacity 1 s per CPU */
     double limiter_fill_ns, limiter_capacity_ns;
     uint64_t limiter_last_ns, limiter_enabled_count;
@@ -276,7 +279,8 @@ void _ga_pacer_init(ga_pacer *p, int64_t gogc, int64_t mem_limit);
 void _ga_pacer_commit(ga_pacer *p, const ga_pacer_inputs *in);
 void _ga_pacer_set_gogc(ga_pacer *p, int64_t gogc, const ga_pacer_inputs *in);
 void _ga_pacer_set_limit(ga_pacer *p, int64_t mem_limit, const ga_pacer_inputs *in);
-/* True when a paced cycle should start now (heap_live at the trigger and not limiting). */
+/* True when a paced cycle should start now: heap_live at the trigger, and the CPU limiter
+ * not engaged or heap_live at limit_bound (the overshoot accepted under a memory limit). */
 bool _ga_pacer_should_start(const ga_pacer *p, uint64_t heap_live);
 /* Accounts gc_cpu_ns of GC CPU time (pause x threads stopped) up to now_ns. */
 void _ga_limiter_update(ga_pacer *p, uint64_t now_ns, uint64_t gc_cpu_ns, unsigned nprocs);
@@ -648,6 +652,9 @@ void _ga_gc_central_put(ga_span *s);
 ga_span *_ga_gc_central_get(unsigned spc);
 /* Explicit free of a large collected object: its pages go back now. */
 void _ga_gc_large_free(ga_span *s);
+/* Whether spans the last cycle left are still unswept (a racy hint; false once the sweep is
+ * done, until the next cycle). */
+bool _ga_gc_sweep_pending(void);
 /* Sweeps every unswept span (the world is stopped, or the caller is ga_gc after its cycle). */
 void _ga_gc_finish_sweep(void);
 /* World stopped, mark done: every span becomes unswept (sweepgen += 2), the proportional

@@ -114,6 +114,11 @@ static size_t nroots, roots_cap;
 static uint64_t roots_bytes;
 
 static ga_pacer pacer; /* cycle lock */
+/* With a memory limit: the mapped memory at which the limit goal is recomputed (the last
+ * commit's + LIMIT_RECHECK); UINT64_MAX without a limit. */
+static _Atomic uint64_t limit_recheck_mapped = UINT64_MAX;
+static _Atomic uint64_t limit_bound_at = UINT64_MAX; /* pacer.limit_bound, for racy reads */
+#define LIMIT_RECHECK ((uint64_t)1 << 20)
 static _Atomic uint64_t heap_live, trigger_at, limiter_until_ns, last_gc_mono;
 static uint64_t last_pause_ns; /* cycle lock */
 static _Atomic uint64_t period_ns = DEFAULT_PERIOD_NS;
@@ -200,6 +205,8 @@ static void init(void)
     atomic_store(&gogc_seen, pacer.gogc);
     atomic_store(&limit_seen, pacer.mem_limit);
     atomic_store(&trigger_at, pacer.trigger);
+    atomic_store(&limit_bound_at, pacer.limit_bound);
+    if (pacer.mem_limit != INT64_MAX) atomic_store(&limit_recheck_mapped, LIMIT_RECHECK);
     pthread_mutex_lock(&gstats_lock);
     st.NextGC = pacer.heap_goal;
     pthread_mutex_unlock(&gstats_lock);
@@ -725,17 +732,58 @@ static void start_world(void)
     pthread_mutex_unlock(&world_lock);
 }
 
-static ga_pacer_inputs pacer_inputs(uint64_t marked)
+/* allocated = the collected bytes in allocated slots now (Go's heapAlloc at mark termination:
+ * the marked bytes plus the garbage not yet swept, which still occupies its spans); manual
+ * blocks count as non-heap memory, which the memory-limit goal leaves room for. Passing the
+ * marked bytes instead would count the unswept garbage as non-heap memory too, and the goal
+ * would fall to the marked heap. */
+static ga_pacer_inputs pacer_inputs(uint64_t marked, uint64_t allocated)
 {
     uint64_t inuse = atomic_load(&_ga_heapstat.heap_inuse);
     uint64_t hfree = atomic_load(&_ga_heapstat.heap_free);
-    /* heap_alloc = the collected live bytes: manual blocks count as non-heap memory, which
-     * the memory-limit goal leaves room for. */
     return (ga_pacer_inputs){.heap_marked = marked,
                              .roots_scan = roots_bytes,
                              .mapped_ready = inuse + hfree + _ga_os_meta_bytes(),
                              .heap_free = hfree,
-                             .heap_alloc = marked};
+                             .heap_alloc = allocated < inuse ? allocated : inuse};
+}
+
+static uint64_t mapped_now(void)
+{
+    return atomic_load_explicit(&_ga_heapstat.heap_inuse, memory_order_relaxed) +
+           atomic_load_explicit(&_ga_heapstat.heap_free, memory_order_relaxed) +
+           _ga_os_meta_bytes();
+}
+
+/* Commits the pacer with `in` and publishes the trigger, the recheck point and NextGC.
+ * Cycle lock held. */
+static void commit_pacer(const ga_pacer_inputs *in)
+{
+    _ga_pacer_commit(&pacer, in);
+    atomic_store(&trigger_at, pacer.trigger);
+    atomic_store(&limit_bound_at, pacer.limit_bound);
+    atomic_store(&limit_recheck_mapped,
+                 pacer.mem_limit == INT64_MAX ? UINT64_MAX : in->mapped_ready + LIMIT_RECHECK);
+    pthread_mutex_lock(&gstats_lock);
+    st.NextGC = pacer.heap_goal;
+    pthread_mutex_unlock(&gstats_lock);
+}
+
+/* Go computes the memory-limit goal afresh at every trigger check (heapGoalInternal): as
+ * non-heap memory grows the goal falls, and as the mutator refills the slots the last sweep
+ * freed they stop counting as non-heap memory and the goal rises. Here it is recomputed when
+ * heap_live reaches the stored trigger or the mapped memory has grown LIMIT_RECHECK past the
+ * last commit's (so the goal is never more than that stale), once the sweep is done
+ * (proportional sweeping normally finishes before the trigger): heap_live is then the
+ * allocated collected bytes. While spans are unswept their garbage would count as non-heap
+ * memory, so the goal the last commit computed stands. Without the recheck on growth, a heap
+ * still building its live set would pass the goal before its first cycle, into spans that
+ * scattered garbage then keeps mapped. Cycle lock held. */
+static void refresh_limit_goal(void)
+{
+    if (pacer.mem_limit == INT64_MAX || _ga_gc_sweep_pending()) return;
+    ga_pacer_inputs in = pacer_inputs(pacer.heap_marked, atomic_load(&heap_live));
+    commit_pacer(&in);
 }
 
 /* Re-commits the pacer when GOGC or the memory limit changed. Cycle lock held. */
@@ -743,16 +791,12 @@ static void sync_options(void)
 {
     int64_t gogc = _ga_options_gogc(), limit = _ga_options_memory_limit();
     if (gogc == pacer.gogc && limit == pacer.mem_limit) return;
-    ga_pacer_inputs in = pacer_inputs(pacer.heap_marked);
+    ga_pacer_inputs in = pacer_inputs(pacer.heap_marked, atomic_load(&heap_live));
     pacer.gogc = gogc;
     pacer.mem_limit = limit;
     atomic_store_explicit(&gogc_seen, gogc, memory_order_relaxed);
     atomic_store_explicit(&limit_seen, limit, memory_order_relaxed);
-    _ga_pacer_commit(&pacer, &in);
-    atomic_store(&trigger_at, pacer.trigger);
-    pthread_mutex_lock(&gstats_lock);
-    st.NextGC = pacer.heap_goal;
-    pthread_mutex_unlock(&gstats_lock);
+    commit_pacer(&in);
 }
 
 /* Stop, flush, mark, sweep, commit, restart. Cycle lock held; self (may be NULL) is the
@@ -792,9 +836,8 @@ static void cycle(gcache *self, bool forced)
     _ga_userarena_after_mark(complete); /* quarantined arena chunks nothing points into */
     uint64_t t2 = mono_ns();
     atomic_store(&heap_live, marked);
-    ga_pacer_inputs in = pacer_inputs(marked);
-    _ga_pacer_commit(&pacer, &in);
-    atomic_store(&trigger_at, pacer.trigger);
+    ga_pacer_inputs in = pacer_inputs(marked, before);
+    commit_pacer(&in);
     _ga_gc_begin_sweep(marked, pacer.trigger);
     start_world();
     uint64_t t3 = mono_ns(), pause = t3 - t0, now_real = clock_ns(CLOCK_REALTIME);
@@ -861,13 +904,18 @@ static void collect(gcache *self, bool forced)
     bool run = forced;
     if (!run && atomic_load(&numgc_atomic) == seen) {
         uint64_t now = mono_ns();
+        if (atomic_load(&heap_live) >= pacer.trigger ||
+            mapped_now() >= atomic_load(&limit_recheck_mapped))
+            refresh_limit_goal();
         if (atomic_load(&heap_live) >= pacer.trigger) {
             _ga_limiter_update(&pacer, now, 0, nprocs);
             /* While the limiter is engaged a paced cycle waits until the mutator has run as
              * long as the last pause: GC stays near half the time (Go's cap) and the heap
-             * keeps being collected, late, instead of growing unchecked. */
+             * keeps being collected, late, instead of growing unchecked; under a memory
+             * limit the wait ends when the heap reaches the pacer's limit_bound. */
             uint64_t since = now - atomic_load(&last_gc_mono);
-            run = !pacer.limiting || since >= last_pause_ns;
+            run = !pacer.limiting || since >= last_pause_ns ||
+                  atomic_load(&heap_live) >= pacer.limit_bound;
             if (!run) atomic_store(&limiter_until_ns, now + (last_pause_ns - since));
         }
         uint64_t period = atomic_load(&period_ns);
@@ -883,6 +931,8 @@ static void maybe_collect(gcache *g)
 {
     bool due = atomic_load_explicit(&heap_live, memory_order_relaxed) >=
                atomic_load_explicit(&trigger_at, memory_order_relaxed);
+    uint64_t recheck = atomic_load_explicit(&limit_recheck_mapped, memory_order_relaxed);
+    if (recheck != UINT64_MAX && mapped_now() >= recheck && !_ga_gc_sweep_pending()) due = true;
     bool changed =
         _ga_options_gogc() != atomic_load_explicit(&gogc_seen, memory_order_relaxed) ||
         _ga_options_memory_limit() != atomic_load_explicit(&limit_seen, memory_order_relaxed);
@@ -890,7 +940,10 @@ static void maybe_collect(gcache *g)
     uint64_t now = 0;
     if (due || period) {
         now = clock_ns(CLOCK_MONOTONIC_COARSE);
-        if (due && now < atomic_load_explicit(&limiter_until_ns, memory_order_relaxed)) due = false;
+        if (due && now < atomic_load_explicit(&limiter_until_ns, memory_order_relaxed) &&
+            atomic_load_explicit(&heap_live, memory_order_relaxed) <
+                atomic_load_explicit(&limit_bound_at, memory_order_relaxed))
+            due = false;
     }
     /* The coarse clock may lag the precise one that stamped the last cycle: 10 ms of slack. */
     uint64_t last = atomic_load_explicit(&last_gc_mono, memory_order_relaxed);

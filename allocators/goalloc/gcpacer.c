@@ -15,8 +15,12 @@
  * has used more than half the CPU over the bucket window, so a memory limit below the live
  * heap slows the program (the heap overshoots) but never hangs it.
  *
+ * With a memory limit the limiter's wait ends early once the heap reaches limit_bound (the
+ * overshoot accepted, see limit_bound()), so a limit above the live heap holds.
+ *
  * Invariants after _ga_pacer_commit: heap_marked <= trigger <= heap_goal (when the goal is
- * finite), heap_goal = min(gcpercent_goal, limit_goal).
+ * finite), heap_goal = min(gcpercent_goal, limit_goal), limit_bound > heap_marked (finite
+ * with a limit).
  */
 #include <stdint.h>
 
@@ -33,20 +37,42 @@ static uint64_t gcpercent_goal(const ga_pacer *p)
     return g < minimum ? minimum : g;
 }
 
+static uint64_t non_heap(const ga_pacer_inputs *in)
+{
+    uint64_t used = in->heap_free + in->heap_alloc;
+    return in->mapped_ready > used ? in->mapped_ready - used : 0;
+}
+
 /* Spec 8.2: the heap the memory limit leaves room for, after non-heap memory, overage and a
  * headroom of max(3%, 1 MiB); never below the marked heap. */
 static uint64_t limit_goal(const ga_pacer *p, const ga_pacer_inputs *in)
 {
     if (p->mem_limit == INT64_MAX) return UINT64_MAX;
     uint64_t limit = (uint64_t)p->mem_limit;
-    uint64_t used = in->heap_free + in->heap_alloc;
-    uint64_t non_heap = in->mapped_ready > used ? in->mapped_ready - used : 0;
+    uint64_t nh = non_heap(in);
     uint64_t overage = in->mapped_ready > limit ? in->mapped_ready - limit : 0;
-    if (non_heap + overage >= limit) return p->heap_marked;
-    uint64_t goal = limit - (non_heap + overage);
+    if (nh + overage >= limit) return p->heap_marked;
+    uint64_t goal = limit - (nh + overage);
     uint64_t headroom = goal * 3 / 100 > MIB ? goal * 3 / 100 : MIB;
     goal = goal > headroom ? goal - headroom : headroom;
     return goal < p->heap_marked ? p->heap_marked : goal;
+}
+
+/* The overshoot accepted while the CPU limiter delays cycles: the heap that fills the limit
+ * (limit - non-heap memory: the goal before headroom and overage), but at least a quarter
+ * of the marked heap (plus 1 MiB) above it. Go's assists stop when its limiter engages and
+ * the heap overshoots by what the mutator allocates during one slow mark; a stop-the-world
+ * cycle that waits for mutator time would instead let the mutator allocate without bound
+ * while it waits, so the wait ends here. The floor keeps a live heap that fills the limit
+ * from collecting back to back (the death spiral the limiter exists to prevent): such a
+ * program runs at most a quarter of its live heap over the limit per cycle. */
+static uint64_t limit_bound(const ga_pacer *p, const ga_pacer_inputs *in)
+{
+    if (p->mem_limit == INT64_MAX) return UINT64_MAX;
+    uint64_t limit = (uint64_t)p->mem_limit, nh = non_heap(in);
+    uint64_t room = nh < limit ? limit - nh : 0;
+    uint64_t floor = p->heap_marked + p->heap_marked / 4 + MIB;
+    return room > floor ? room : floor;
 }
 
 void _ga_pacer_init(ga_pacer *p, int64_t gogc, int64_t mem_limit)
@@ -63,6 +89,7 @@ void _ga_pacer_commit(ga_pacer *p, const ga_pacer_inputs *in)
     p->roots_scan = in->roots_scan;
     p->gcpercent_goal = gcpercent_goal(p);
     p->limit_goal = limit_goal(p, in);
+    p->limit_bound = limit_bound(p, in);
     uint64_t g = p->gcpercent_goal < p->limit_goal ? p->gcpercent_goal : p->limit_goal;
     p->heap_goal = g;
     uint64_t m = p->heap_marked;
@@ -96,7 +123,7 @@ void _ga_pacer_set_limit(ga_pacer *p, int64_t mem_limit, const ga_pacer_inputs *
 
 bool _ga_pacer_should_start(const ga_pacer *p, uint64_t heap_live)
 {
-    return heap_live >= p->trigger && !p->limiting;
+    return heap_live >= p->trigger && (!p->limiting || heap_live >= p->limit_bound);
 }
 
 /* ---- GC CPU limiter (spec 8.6): a leaky bucket of GC-versus-mutator CPU time ---- */

@@ -4,8 +4,9 @@
  * so the sweeper never meets a manual block. This file keeps them: per span class a swept
  * partial and a swept full list and one unswept list, the same for large spans (doubly
  * linked through span.next/prev; span.list stays NULL), and the GC metadata each span carries
- * (mark bits, then pointer bits for scan spans: gcmarkbits, see _ga_gc_ptrbits), carved from
- * two fixallocs or, for big large scan objects, straight from _ga_os_alloc_meta. One mutex
+ * (mark bits, then pointer bits for scan spans: gcmarkbits, see _ga_gc_ptrbits), sized to the
+ * span and carved from fixallocs in 16-byte steps or, for big large scan objects, straight
+ * from _ga_os_alloc_meta. One mutex
  * (central_lock) guards all of it, sweeping included; lock order: the collector's world stop
  * -> central_lock -> heap lock.
  *
@@ -51,17 +52,19 @@ static double pages_per_byte;
 static uint64_t live_basis, pages_swept;
 static ga_gc_sweep_totals totals;
 static bool bg_started, bg_forbidden;
-static ga_fixalloc meta_noscan, meta_scan; /* mark words only / mark words + pointer bits */
-static size_t scan_meta_bytes;             /* size of a meta_scan object */
+/* GC metadata by exact size (16-byte steps): a 1-page span of 64-byte scan objects takes
+ * 16 bytes of mark bits and 128 of pointer bits, not the largest small span's share. */
+#define META_STEP 16
+#define META_MAX_PAGES 16 /* >= every small class's span pages (Go's largest: 10) */
+#define META_MAX (MARK_WORDS_SMALL * 8 + META_MAX_PAGES * GA_PAGE_SIZE / 64)
+static ga_fixalloc meta_fix[META_MAX / META_STEP + 1];
 
 static void init(void)
 {
-    size_t maxpages = 1;
     for (unsigned c = 1; c < GA_NUM_SIZE_CLASSES; c++)
-        if (_ga_class_to_npages[c] > maxpages) maxpages = _ga_class_to_npages[c];
-    scan_meta_bytes = MARK_WORDS_SMALL * 8 + maxpages * GA_PAGE_SIZE / 64;
-    _ga_fixalloc_init(&meta_noscan, MARK_WORDS_SMALL * 8);
-    _ga_fixalloc_init(&meta_scan, scan_meta_bytes);
+        ga_assert_internal(_ga_class_to_npages[c] <= META_MAX_PAGES);
+    for (size_t i = 1; i < sizeof meta_fix / sizeof meta_fix[0]; i++)
+        _ga_fixalloc_init(&meta_fix[i], i * META_STEP);
 }
 
 static bool spans_valid_locked(void);
@@ -106,18 +109,15 @@ static size_t meta_bytes(const ga_span *s)
 static uint64_t *meta_alloc(const ga_span *s)
 {
     size_t n = meta_bytes(s);
-    if (s->spanclass & 1) return _ga_fixalloc_alloc(&meta_noscan);
-    if (n <= scan_meta_bytes) return _ga_fixalloc_alloc(&meta_scan);
+    if (n <= META_MAX) return _ga_fixalloc_alloc(&meta_fix[(n + META_STEP - 1) / META_STEP]);
     return _ga_os_alloc_meta((n + GA_OS_PAGE_SIZE - 1) & ~(GA_OS_PAGE_SIZE - 1));
 }
 
 static void meta_free(ga_span *s)
 {
     size_t n = meta_bytes(s);
-    if (s->spanclass & 1)
-        _ga_fixalloc_free(&meta_noscan, s->gcmarkbits);
-    else if (n <= scan_meta_bytes)
-        _ga_fixalloc_free(&meta_scan, s->gcmarkbits);
+    if (n <= META_MAX)
+        _ga_fixalloc_free(&meta_fix[(n + META_STEP - 1) / META_STEP], s->gcmarkbits);
     else
         _ga_os_free_meta(s->gcmarkbits, (n + GA_OS_PAGE_SIZE - 1) & ~(GA_OS_PAGE_SIZE - 1));
     s->gcmarkbits = NULL;
@@ -318,6 +318,11 @@ void _ga_gc_large_free(ga_span *s)
 }
 
 /* ---- Sweep phases ---- */
+
+bool _ga_gc_sweep_pending(void)
+{
+    return atomic_load_explicit(&nunswept, memory_order_relaxed) != 0;
+}
 
 void _ga_gc_finish_sweep(void)
 {

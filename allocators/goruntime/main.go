@@ -1,21 +1,26 @@
 // Command abench-runner-go-runtime is the real Go runtime as an abench backend: it runs the
-// GC workloads (binarytrees, churn-gc, burst-gc, request variant=gc) with the same
+// GC workloads (binarytrees, churn-gc, burst-gc, memlimit-gc, request variant=gc) with the same
 // parameters and defaults as the C runners and writes the same cell files (result.json,
 // timeline.csv, events.csv; see results/README.md and harness/runner/hn_runner.h).
 //
 // What differs from the C runners, honestly: Go has no malloc/free, so manual-mode variants
 // and every non-GC workload are "n/a" (exit 4); there is no per-allocation latency sampling
-// (Go's allocation is not a call we can bracket with rdtsc); the random sequence comes from
-// math/rand with the same seed, so operation counts and shapes match but not the exact
-// sequence. Live bytes are accounted by the workload exactly as in C (bytes the program
-// still references). GC pauses and the heap goal come from runtime.MemStats and
-// runtime/metrics.
+// (Go's allocation is not a call we can bracket with rdtsc). The random sequence is the C
+// workloads' own (xoshiro256** seeded by splitmix64 from the seed and the thread index, as
+// wl_rng_seed, wl_rand and wl_rand_below in workloads/include/wl_workload.h), so the sizes
+// and slots drawn are the same sequence. GOMAXPROCS is set to the workload's thread count
+// (the C runners have one mutator thread per workload thread) and recorded in the result.
+// The settle delay is excluded from the measured wall time, as the C runners' wl_settle
+// does. Live bytes are accounted by the workload exactly as in C (bytes the program still
+// references). GC pauses and the heap goal come from runtime.MemStats and runtime/metrics;
+// a GC event's heap before and after are the heap objects the timeline sampled last before
+// and first after the cycle's end.
 package main
 
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -28,6 +33,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 const (
@@ -58,36 +64,76 @@ type workload struct {
 }
 
 type cell struct {
-	w       *workload
-	threads int
-	seed    int64
-	p       map[string]string
-	i       map[string]int64
-	live    []int64 // per thread, atomic
-	ops     []int64 // per thread, atomic
-	t0      time.Time
-	events  []event
-	evMu    sync.Mutex
-	settle  map[string]uint64
-	settleD time.Duration
+	w        *workload
+	threads  int
+	seed     int64
+	p        map[string]string
+	i        map[string]int64
+	live     []int64 // per thread, atomic
+	ops      []int64 // per thread, atomic
+	t0       time.Time
+	events   []event
+	evMu     sync.Mutex
+	settle   map[string]uint64
+	settleD  time.Duration
+	settleNs int64 // time spent in settle delays, excluded from the wall (under evMu)
 }
 
 type thread struct {
 	id   int
-	rng  *rand.Rand
+	rng  rng
 	c    *cell
 	live int64 // this thread's live bytes, published to c.live[id] every 256 updates
 	n    uint32
 }
 
 type event struct {
-	t          float64
-	kind, name string
-	rss        uint64
-	cycle      uint64
-	pause      uint64
-	goal       int64
-	forced     bool
+	t                   float64
+	kind, name          string
+	rss                 uint64
+	cycle               uint64
+	pause               uint64
+	goal, before, after int64
+	forced              bool
+}
+
+// ---- RNG: xoshiro256** seeded by splitmix64, as the C workloads' wl_rand ----
+
+type rng struct{ s [4]uint64 }
+
+func splitmix64(x *uint64) uint64 {
+	*x += 0x9e3779b97f4a7c15
+	z := *x
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// seed is wl_rng_seed(s, seed, stream): the runners seed thread i with stream i.
+func (r *rng) seed(seed, stream uint64) {
+	x := seed ^ (stream * 0xd1342543de82ef95)
+	for i := range r.s {
+		r.s[i] = splitmix64(&x)
+	}
+}
+
+func (r *rng) next() uint64 {
+	s := &r.s
+	res := bits.RotateLeft64(s[1]*5, 7) * 9
+	t := s[1] << 17
+	s[2] ^= s[0]
+	s[3] ^= s[1]
+	s[1] ^= s[2]
+	s[0] ^= s[3]
+	s[2] ^= t
+	s[3] = bits.RotateLeft64(s[3], 45)
+	return res
+}
+
+// below is wl_rand_below: uniform in [0, n), n > 0, by Lemire's multiply-shift.
+func (r *rng) below(n uint64) uint64 {
+	hi, _ := bits.Mul64(r.next(), n)
+	return hi
 }
 
 // liveAdd keeps the account in a plain field and publishes it every 256 updates (and at the
@@ -106,6 +152,20 @@ func (t *thread) opsAdd(n int64) { atomic.AddInt64(&t.c.ops[t.id], n) }
 func (c *cell) event(kind, name string, rss uint64) {
 	c.evMu.Lock()
 	c.events = append(c.events, event{t: time.Since(c.t0).Seconds(), kind: kind, name: name, rss: rss})
+	c.evMu.Unlock()
+}
+
+// settleFor is wl_settle: waits the settle delay, records RSS, and keeps the time out of the
+// measured wall (one workload thread settles here, so no union of overlapping delays).
+func (c *cell) settleFor(name string) {
+	t0 := time.Now()
+	time.Sleep(c.settleD)
+	rss := readRSS()
+	d := time.Since(t0)
+	c.event("settle", name, rss)
+	c.evMu.Lock()
+	c.settle[name] = rss
+	c.settleNs += d.Nanoseconds()
 	c.evMu.Unlock()
 }
 
@@ -178,9 +238,10 @@ func runChurnGC(c *cell, t *thread) {
 	lo, hi := c.i["min"], c.i["max"]
 	ring := make([][]byte, slots)
 	ops := c.i["ops"]
+	span := uint64(hi - lo + 1)
 	for i := int64(0); i < ops; i++ {
-		k := t.rng.Intn(slots)
-		size := lo + t.rng.Int63n(hi-lo+1)
+		k := t.rng.below(uint64(slots))
+		size := lo + int64(t.rng.below(span))
 		p := make([]byte, size)
 		p[0] = byte(i)
 		p[size-1] = byte(k)
@@ -206,8 +267,10 @@ func runBurstGC(c *cell, t *thread) {
 	steady := perThread / int(factor)
 	slots := make([][]byte, 0, perThread)
 	lead := t.id == 0
+	span := uint64(hi - lo + 1)
+	phaseOps := c.i["phase_ops"]
 	put := func(k int) {
-		size := lo + t.rng.Int63n(hi-lo+1)
+		size := lo + int64(t.rng.below(span))
 		p := make([]byte, size)
 		p[0], p[size-1] = byte(k), byte(k)
 		if k == len(slots) {
@@ -220,8 +283,8 @@ func runBurstGC(c *cell, t *thread) {
 		t.opsAdd(1)
 	}
 	churn := func() {
-		for i := int64(0); i < c.i["phase_ops"] && len(slots) > 0; i++ {
-			put(t.rng.Intn(len(slots)))
+		for i := int64(0); i < phaseOps && len(slots) > 0; i++ {
+			put(int(t.rng.below(uint64(len(slots)))))
 		}
 	}
 	grow := func(n int) {
@@ -250,15 +313,64 @@ func runBurstGC(c *cell, t *thread) {
 	if lead {
 		c.event("phase", "steady-again", 0)
 		runtime.GC()
-		time.Sleep(c.settleD)
-		rss := readRSS()
-		c.event("settle", "after-spike", rss)
-		c.evMu.Lock()
-		c.settle["after-spike"] = rss
-		c.evMu.Unlock()
+		c.settleFor("after-spike")
 	}
 	churn()
 	dropTo(0)
+}
+
+// ---- memlimit-gc ----
+
+// newNode is a pointerful node of `words` words (every word scanned, as the C workloads'
+// AB_GC_SCAN objects); a parent holds its child's address in word 0.
+func newNode(words int64) unsafe.Pointer {
+	n := make([]unsafe.Pointer, words)
+	return unsafe.Pointer(&n[0])
+}
+
+func runMemlimitGC(c *cell, t *thread) {
+	node := c.i["node"]
+	words := (node + 7) / 8
+	n := c.i["live"] / (2 * node)
+	if n == 0 {
+		n = 1
+	}
+	slots := make([]unsafe.Pointer, n)
+	lead := t.id == 0
+	put := func(k uint64) {
+		parent := newNode(words)
+		*(*unsafe.Pointer)(parent) = newNode(words)
+		if slots[k] != nil {
+			t.liveAdd(-2 * node)
+		}
+		slots[k] = parent
+		t.liveAdd(2 * node)
+	}
+	if lead {
+		c.event("phase", "build", 0)
+	}
+	for k := uint64(0); k < uint64(n); k++ {
+		put(k)
+	}
+	t.opsAdd(n)
+	if lead {
+		c.event("phase", "churn", 0)
+	}
+	ops := c.i["ops"]
+	for i := int64(0); i < ops; i++ {
+		put(t.rng.below(uint64(n)))
+		if i&1023 == 1023 {
+			t.opsAdd(1024)
+		}
+	}
+	t.opsAdd(ops & 1023)
+	if lead {
+		c.event("phase", "drop", 0)
+	}
+	for k := range slots {
+		slots[k] = nil
+	}
+	t.liveAdd(-2 * node * n)
 }
 
 // ---- request (variant=gc) ----
@@ -277,10 +389,10 @@ func decode(c *cell, t *thread, depth int, bytes *int64) *msg {
 	*bytes += int64(16 + 8*(nf+nc))
 	for i := range m.fields {
 		var n int64
-		if t.rng.Intn(2) == 1 {
-			n = (1 + t.rng.Int63n(c.i["repmax"])) * 8
+		if t.rng.below(2) == 1 {
+			n = (1 + int64(t.rng.below(uint64(c.i["repmax"])))) * 8
 		} else {
-			n = 1 + t.rng.Int63n(c.i["strmax"])
+			n = 1 + int64(t.rng.below(uint64(c.i["strmax"])))
 		}
 		b := make([]byte, 8+n)
 		b[8] = byte('a' + n%26)
@@ -341,6 +453,13 @@ var workloads = []*workload{
 			{"max", "size", "512", "largest object", "", 1, 1 << 20},
 			{"phase_ops", "int", "300000", "churn steps per phase", "", 0, 1e12},
 			{"memlimit", "size", "0", "soft memory limit (0: none)", "", 0, 1 << 50}, modeParam}},
+	{name: "memlimit-gc", summary: "pointerful live heap under GOGC=off and a memory limit", run: runMemlimitGC, check: gcOnly,
+		params: []paramDef{
+			{"live", "size", "64MiB", "live bytes per thread (node pairs)", "", 4096, 1 << 34},
+			{"node", "size", "64", "bytes per node (parent and child)", "", 16, 4096},
+			{"ops", "int", "4000000", "slot replacements per thread", "", 0, 1e12},
+			{"memlimit", "size", "100MiB", "soft memory limit (0: none)", "", 0, 1 << 50},
+			{"gogc", "int", "-1", "GOGC for the run (-1: off)", "", -1, 100000}, modeParam}},
 	{name: "request", summary: "request-scoped message trees (gc variant)", run: runRequest, check: requestCheck,
 		params: []paramDef{
 			{"variant", "enum", "malloc", "how request memory is managed", "malloc|arena|gc", 0, -1},
@@ -511,7 +630,7 @@ func main() {
 		kv                     []string
 		info, list, chk, calib bool
 		samplerMs              = 5
-		settleMs               = 1000
+		settleMs               = 200 // the C runners' default (harness/runner/runner.c)
 	)
 	args := os.Args[1:]
 	next := func(i *int, flag string) string {
@@ -629,6 +748,12 @@ func main() {
 	if lim := c.i["memlimit"]; lim > 0 {
 		debug.SetMemoryLimit(lim)
 	}
+	if _, ok := c.i["gogc"]; ok {
+		debug.SetGCPercent(int(c.i["gogc"]))
+	}
+	// One P per workload thread, as the C runners have one mutator thread per workload
+	// thread (the sampler, like theirs, is one more goroutine).
+	runtime.GOMAXPROCS(threads)
 	if out != "" {
 		if err := os.MkdirAll(out, 0o777); err != nil {
 			fail(exitError, "cannot create %s: %v", out, err)
@@ -653,13 +778,14 @@ func runCell(c *cell, out string, every time.Duration) int {
 		wg.Add(1)
 		go func(id int) {
 			defer wg.Done()
-			t := &thread{id: id, rng: rand.New(rand.NewSource(c.seed*1000003 + int64(id))), c: c}
+			t := &thread{id: id, c: c}
+			t.rng.seed(uint64(c.seed), uint64(id))
 			c.w.run(c, t)
 			t.publish()
 		}(i)
 	}
 	wg.Wait()
-	wall := time.Since(c.t0)
+	wall := time.Since(c.t0) - time.Duration(c.settleNs) // as the C runners' measured wall
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 	close(stop)
 	<-done
@@ -672,21 +798,28 @@ func runCell(c *cell, out string, every time.Duration) int {
 		first = ms.NumGC - 255
 	}
 	var pauses []uint64
-	goalAt := func(t float64) int64 {
-		g := int64(-1)
+	// The goal in force and the heap objects sampled last before the cycle's end, and the
+	// heap objects sampled first after it (-1: no such sample).
+	around := func(t float64) (goal, before, after int64) {
+		goal, before, after = -1, -1, -1
 		for _, r := range tl {
 			if r.t <= t {
-				g = int64(r.goal)
+				goal, before = int64(r.goal), int64(r.st[0])
+			} else {
+				after = int64(r.st[0])
+				break
 			}
 		}
-		return g
+		return
 	}
 	for n := first; n <= ms.NumGC; n++ {
 		idx := (n + 255) % 256
 		p := ms.PauseNs[idx]
 		t := float64(int64(ms.PauseEnd[idx])-c.t0.UnixNano()) / 1e9
 		pauses = append(pauses, p)
-		c.events = append(c.events, event{t: t, kind: "gc_end", name: "cycle", cycle: uint64(n), pause: p, goal: goalAt(t)})
+		goal, before, after := around(t)
+		c.events = append(c.events, event{t: t, kind: "gc_end", name: "cycle", cycle: uint64(n), pause: p,
+			goal: goal, before: before, after: after})
 	}
 	sort.Slice(c.events, func(a, b int) bool { return c.events[a].t < c.events[b].t })
 
@@ -696,7 +829,8 @@ func runCell(c *cell, out string, every time.Duration) int {
 	}
 	res := map[string]interface{}{
 		"schema": 1, "alloc": backend, "alloc_version": version(), "workload": c.w.name,
-		"threads": c.threads, "seed": c.seed, "params": c.p,
+		"threads": c.threads, "seed": c.seed, "params": c.p, "gomaxprocs": runtime.GOMAXPROCS(0),
+		"sampler_ms": every.Milliseconds(), "settle_ms": c.settleD.Milliseconds(),
 		"wall_s": wall.Seconds(), "ops": ops,
 		"region": map[string]interface{}{"user_s": tvSec(ru1.Utime) - tvSec(ru0.Utime), "sys_s": tvSec(ru1.Stime) - tvSec(ru0.Stime),
 			"minflt": ru1.Minflt - ru0.Minflt, "majflt": ru1.Majflt - ru0.Majflt},
@@ -757,6 +891,8 @@ func runCell(c *cell, out string, every time.Duration) int {
 		"HeapReleased": ms.HeapReleased, "HeapObjects": ms.HeapObjects, "Sys": ms.Sys, "TotalAlloc": ms.TotalAlloc,
 		"Mallocs": ms.Mallocs, "Frees": ms.Frees, "NextGC": ms.NextGC, "NumGC": ms.NumGC,
 		"NumForcedGC": ms.NumForcedGC, "PauseTotalNs": ms.PauseTotalNs, "GCCPUFraction": ms.GCCPUFraction,
+		"GCSys": ms.GCSys, "MSpanSys": ms.MSpanSys, "MCacheSys": ms.MCacheSys, "OtherSys": ms.OtherSys,
+		"StackSys": ms.StackSys,
 	}
 	res["stats_end"] = map[string]interface{}{"allocated": ms.HeapAlloc, "active": ms.HeapInuse,
 		"resident": ms.Sys - ms.HeapReleased, "mapped": ms.Sys - ms.HeapReleased, "retained": ms.HeapReleased, "extra": extra}
@@ -783,7 +919,8 @@ func runCell(c *cell, out string, every time.Duration) int {
 			rss = strconv.FormatUint(e.rss, 10)
 		}
 		if e.kind == "gc_end" {
-			fmt.Fprintf(&eb, "%.6f,%s,%s,%s,%d,%d,-1,-1,-1,%d,%d,0\n", e.t, e.kind, e.name, rss, e.cycle, e.pause, e.goal, limit)
+			fmt.Fprintf(&eb, "%.6f,%s,%s,%s,%d,%d,%d,%d,-1,%d,%d,0\n", e.t, e.kind, e.name, rss, e.cycle, e.pause,
+				e.before, e.after, e.goal, limit)
 		} else {
 			fmt.Fprintf(&eb, "%.6f,%s,%s,%s,,,,,,,,\n", e.t, e.kind, e.name, rss)
 		}

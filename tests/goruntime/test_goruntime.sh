@@ -33,7 +33,8 @@ run_cell() { # run_cell NAME WORKLOAD PARAMS...
 
 for cell in "churn churn-gc ops=200000 slots=1024" "trees binarytrees depth=10" \
             "burst burst-gc steady=1MiB factor=4 phase_ops=20000 memlimit=64MiB" \
-            "req request variant=gc requests=500"; do
+            "req request variant=gc requests=500" \
+            "memlim memlimit-gc live=8MiB memlimit=16MiB ops=400000"; do
   set -- $cell
   run_cell "$@"; rc=$?
   check "$2 runs (exit 0)" "[ $rc -eq 0 ]"
@@ -42,6 +43,7 @@ import json, sys, csv
 d, w = sys.argv[1], sys.argv[2]
 r = json.load(open(d + '/result.json'))
 assert r['schema'] == 1 and r['alloc'] == 'go-runtime' and r['workload'] == w and r['threads'] == 2
+assert r['gomaxprocs'] == 2 and '(GOMAXPROCS 2)' in r['alloc_version']  # one P per thread
 assert r['ops'] > 0 and r['wall_s'] > 0
 assert abs(r['ns_per_op'] - r['wall_s'] * 1e9 * 2 / r['ops']) < 1e-6 * r['ns_per_op']
 assert r['params']['mode' if w != 'request' else 'variant'] == 'gc'
@@ -50,11 +52,32 @@ rows = list(csv.DictReader(open(d + '/timeline.csv')))
 assert len(rows) >= 1 and int(rows[-1]['rss_bytes']) > 0
 ev = list(csv.DictReader(open(d + '/events.csv')))
 assert sum(1 for e in ev if e['kind'] == 'gc_end') == r['gc']['cycles']
+if w == 'memlimit-gc':  # the GC chart's series: heap, goal and limit on every cycle
+    gcs = [e for e in ev if e['kind'] == 'gc_end']
+    assert all(e['mem_limit'] == str(16 << 20) for e in gcs)
+    assert all(int(e['heap_goal']) > 0 for e in gcs)
+    assert any(int(e['heap_before']) > 0 for e in gcs) and any(int(e['heap_after']) > 0 for e in gcs)
+    assert r['params']['gogc'] == '-1' and r['stats_end']['extra']['GCSys'] > 0
 if w == 'burst-gc':
     assert 'after-spike' in r['settle'] and any(e['name'] == 'spike' for e in ev)
     assert all(e['mem_limit'] == str(64 << 20) for e in ev if e['kind'] == 'gc_end')
 PY"
 done
+
+# The settle delay is not measured time (as in the C runners): with a 1.5 s settle and a small
+# burst, the process outlives its measured wall by at least the settle delay.
+t0=$(date +%s.%N)
+"$runner" --workload burst-gc --seed 3 --settle-ms 1500 --out "$tmp/settle" \
+  --param steady=256KiB --param factor=2 --param phase_ops=2000; rc=$?
+t1=$(date +%s.%N)
+check "burst-gc with a settle delay runs (exit 0)" "[ $rc -eq 0 ]"
+check "burst-gc's wall excludes the settle delay" "python3 - '$tmp/settle' $t0 $t1 <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1] + '/result.json'))
+outside = float(sys.argv[3]) - float(sys.argv[2]) - r['wall_s']
+assert r['settle_ms'] == 1500 and 'after-spike' in r['settle'], r
+assert outside >= 1.5, 'process wall - measured wall = %.3f s < the 1.5 s settle' % outside
+PY"
 
 echo "go-runtime runner: $((total - fails)) of $total checks passed"
 [ $fails -eq 0 ]

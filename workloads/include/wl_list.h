@@ -24,5 +24,6 @@ extern const wl_workload wl_binarytrees; /* binarytrees.c */
 extern const wl_workload wl_churn_gc;    /* churn_gc.c */
 extern const wl_workload wl_burst_gc;    /* burst_gc.c */
 extern const wl_workload wl_request;     /* request.c */
+extern const wl_workload wl_memlimit_gc; /* memlimit_gc.c */
 
 #endif /* WL_LIST_H */
