@@ -42,6 +42,7 @@ static const suite_line default_suite[] = {
     {"binarytrees", "depth=14", "1"},
     {"churn-gc", "ops=500000", "1"},
     {"burst-gc", "steady=4MiB phase_ops=100000", "1"},
+    {"memlimit-gc", "live=16MiB memlimit=25MiB ops=1000000", "1"},
     {NULL, NULL, NULL},
 };
 
