@@ -29,7 +29,8 @@
     X(rss_peak_sampled_bytes)                                                                      \
     X(live_peak_bytes)                                                                             \
     X(live_mean_bytes)                                                                             \
-    X(frag_ratio)
+    X(frag_ratio)                                                                                  \
+    X(instr_per_op)
 
 /* The fields of one `lat` entry and of the `gc` object, NAN when absent. */
 #define HN_LAT_NUMBERS(X)                                                                          \

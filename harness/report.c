@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
@@ -1229,7 +1230,7 @@ static int write_reports(rep *R)
         hn_error("report", "cannot write %s: %s", d.md ? html : md, strerror(errno));
         if (d.md) fclose(d.md);
         if (d.html) fclose(d.html);
-        return HN_EXIT_USAGE;
+        return HN_EXIT_FAIL;
     }
     const char *slash = strrchr(R->dir, '/');
     const char *base = (slash && slash[1]) ? slash + 1 : R->dir;
@@ -1290,7 +1291,7 @@ static int write_reports(rep *R)
     bad |= fclose(d.html) != 0;
     if (bad || rename(mdt, md) != 0 || rename(htmlt, html) != 0) {
         hn_error("report", "cannot write %s / %s: %s", md, html, strerror(errno));
-        return HN_EXIT_USAGE;
+        return HN_EXIT_FAIL;
     }
     return HN_EXIT_OK;
 }
@@ -1344,22 +1345,22 @@ int hn_report_run(const char *run_dir, const char *baseline)
     struct stat st;
     if (stat(run_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
         hn_error("report", "%s: not a run folder", run_dir);
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
     if (hn_results_load(run_dir, &R.res, err, sizeof err) != 0) {
         hn_error("report", "%s", err);
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
     R.dir = run_dir;
     if (R.res.nrows == 0) {
         hn_error("report", "%s: no rows to report", run_dir);
         rep_free(&R);
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
     if (baseline && !has_alloc(&R.res, baseline)) {
         hn_error("report", "--baseline: allocator '%s' is not in %s", baseline, run_dir);
         rep_free(&R);
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
     R.baseline = baseline ? baseline : (has_alloc(&R.res, "sys") ? "sys" : R.res.rows[0].alloc);
     group(&R);
@@ -1367,7 +1368,7 @@ int hn_report_run(const char *run_dir, const char *baseline)
     if (mkdir(R.plots, 0777) != 0 && errno != EEXIST) {
         hn_error("report", "cannot create %s: %s", R.plots, strerror(errno));
         rep_free(&R);
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
     clear_plots(R.plots); /* plots/ holds this report's charts only, never stale ones */
     R.gnuplot_ok = 1;
@@ -1402,30 +1403,31 @@ int hn_report_run(const char *run_dir, const char *baseline)
 
 int hn_cmd_report(int argc, char **argv)
 {
-    const char *dir = NULL, *baseline = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--baseline") == 0 && i + 1 < argc) {
-            baseline = argv[++i];
-        } else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+    static const struct option opts[] = {{"baseline", required_argument, NULL, 'b'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *baseline = NULL;
+    int c;
+    while ((c = hn_getopt("report", argc, argv, ":b:h", opts)) != -1) {
+        if (c == 'b') {
+            baseline = optarg;
+        } else if (c == 'h') {
             puts("usage: abench report DIR [--baseline ALLOC]\n"
                  "Draws the charts of a run folder into DIR/plots/ (<chart>.gp, .dat, .svg, "
-                 ".png)\nand writes DIR/report.md and DIR/report.html. Baseline default: sys.");
+                 ".png)\nand writes DIR/report.md and DIR/report.html. Baseline default: sys.\n"
+                 "Exit: 0 done, 1 a chart could not be drawn, 64 bad usage or input.");
             return HN_EXIT_OK;
-        } else if (argv[i][0] == '-') {
-            hn_error("report", "%s: %s", argv[i],
-                     strcmp(argv[i], "--baseline") == 0 ? "needs an allocator name"
-                                                        : "unknown option (abench report --help)");
-            return HN_EXIT_USAGE;
-        } else if (!dir) {
-            dir = argv[i];
         } else {
-            hn_error("report", "unexpected argument '%s' (one run folder)", argv[i]);
-            return HN_EXIT_USAGE;
+            return HN_EXIT_EX_USAGE;
         }
     }
-    if (!dir) {
+    if (optind >= argc) {
         hn_error("report", "needs a run folder: abench report DIR [--baseline ALLOC]");
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
-    return hn_report_run(dir, baseline);
+    if (optind + 1 < argc) {
+        hn_error("report", "unexpected argument '%s' (one run folder)", argv[optind + 1]);
+        return HN_EXIT_EX_USAGE;
+    }
+    return hn_report_run(argv[optind], baseline);
 }
