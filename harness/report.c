@@ -24,6 +24,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,8 +211,6 @@ static void workload_label(const rep *R, const char *workload, char *buf, size_t
     snprintf(buf, len, "%s", workload);
 }
 
-/* ---- Writing charts ---- */
-
 static void sanitize(char *dst, size_t len, const char *src)
 {
     size_t i = 0;
@@ -223,6 +222,84 @@ static void sanitize(char *dst, size_t len, const char *src)
                 : '_';
     dst[i] = 0;
 }
+
+/* The allocators of one timeline chart: representative rows that share their parameters and
+ * thread count, so a chart never mixes gc and manual cells (or two variants) under one title. */
+typedef struct rgroup {
+    const char *params;
+    long threads;
+    size_t n;
+    size_t alloc[MAX_ALLOCS]; /* index into R->allocs */
+    const hn_row *row[MAX_ALLOCS];
+} rgroup;
+
+/* Groups the workload's representative rows (one per allocator) by (params, threads), in
+ * allocator order. Returns the number of groups (at most max). */
+static size_t rep_groups(const rep *R, const char *workload, rgroup *g, size_t max)
+{
+    size_t ng = 0;
+    for (size_t a = 0; a < R->nallocs; a++) {
+        const hn_row *r = representative(R, workload, R->allocs[a]);
+        if (!r) continue;
+        size_t k;
+        for (k = 0; k < ng; k++)
+            if (strcmp(g[k].params, r->params) == 0 && g[k].threads == r->threads) break;
+        if (k == ng) {
+            if (ng == max) continue;
+            memset(&g[ng], 0, sizeof g[ng]);
+            g[ng].params = r->params;
+            g[ng].threads = r->threads;
+            ng++;
+        }
+        g[k].alloc[g[k].n] = a;
+        g[k].row[g[k].n++] = r;
+    }
+    return ng;
+}
+
+/* Title text of a group: the workload and the parameters that tell its cells apart from the
+ * workload's other cells (e.g. "churn-gc mode=gc"); the chart name gets the same as a suffix
+ * when the workload has more than one group. */
+static void group_label(const rep *R, const char *workload, const rgroup *all, size_t ng, size_t gi,
+                        char *buf, size_t len, char *suffix, size_t slen)
+{
+    const rgroup *g = &all[gi];
+    rkey k = {workload, g->params, 0};
+    key_label(R, buf, len, &k);
+    suffix[0] = 0;
+    if (ng < 2) return;
+    int thr_differs = 0; /* another group with these parameters at another thread count */
+    for (size_t i = 0; i < ng; i++)
+        thr_differs |= i != gi && strcmp(all[i].params, g->params) == 0;
+    const char *extra = buf + strlen(workload);
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "_%s", *extra ? extra + 1 : "");
+    if (thr_differs && g->threads > 0) {
+        size_t l = strlen(tmp);
+        snprintf(tmp + l, sizeof tmp - l, "_t%ld", g->threads);
+    }
+    for (char *p = tmp; *p; p++)
+        if (*p == '=') *p = '-';
+    sanitize(suffix, slen, tmp);
+}
+
+/* 1 when the cell is collected by a GC (mode=gc or variant=gc): the cells whose GC timeline
+ * and pauses mean something. A manual cell on a GC backend (boehm's malloc/free, goalloc's
+ * manual mode) may still collect, but its chart would describe a GC the workload does not ask
+ * for. */
+static int is_gc_cell(const hn_row *r)
+{
+    for (const char *p = r->params; *p;) {
+        size_t l = strcspn(p, ";");
+        if ((l == 7 && strncmp(p, "mode=gc", 7) == 0) ||
+            (l == 10 && strncmp(p, "variant=gc", 10) == 0))
+            return 1;
+        p += l + (p[l] == ';');
+    }
+    return 0;
+}
+
+/* ---- Writing charts ---- */
 
 /* Writes s as a single-quoted gnuplot string (a quote is doubled). */
 static void gp_str(FILE *f, const char *s)
@@ -325,24 +402,50 @@ static const char *color(size_t i)
 
 /* ---- Fragmentation: resident and live bytes over time ---- */
 
+/* Phase events of a cell (events.csv rows of kind "phase"): their times and names, so a
+ * timeline can mark where the workload changed phase. Returns how many (at most max). */
+static size_t phase_marks(const rep *R, const hn_row *r, double *t, char (*name)[32], size_t max)
+{
+    hn_csv e;
+    char err[512];
+    size_t n = 0;
+    if (hn_results_cell_csv(&R->res, r, "events.csv", &e, err, sizeof err) <= 0) return 0;
+    int ct = hn_csv_col(&e, "t_s"), ck = hn_csv_col(&e, "kind"), cn = hn_csv_col(&e, "name");
+    for (size_t i = 0; ct >= 0 && ck >= 0 && cn >= 0 && i < e.nrows && n < max; i++) {
+        if (strcmp(e.cell[i * e.ncols + (size_t)ck], "phase") != 0) continue;
+        const char *nm = e.cell[i * e.ncols + (size_t)cn];
+        /* consecutive repeats of one phase (a phase per worker) mark once */
+        if (n && strcmp(name[n - 1], nm) == 0) continue;
+        t[n] = hn_csv_num(&e, i, ct);
+        snprintf(name[n], sizeof name[n], "%s", nm);
+        n += isfinite(t[n]);
+    }
+    hn_csv_free(&e);
+    return n;
+}
+
 /* Long because it writes the .dat (one block per allocator) and the .gp in one pass; the
- * two halves share the list of series. */
-static void chart_frag(rep *R, const char *workload)
+ * two halves share the list of series. One chart per group of cells (rep_groups). */
+static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size_t ng, size_t gi)
 {
     chart c;
-    char sw[120];
+    char sw[60], wl[300], suffix[100];
     sanitize(sw, sizeof sw, workload);
-    snprintf(c.name, sizeof c.name, "frag_%s", sw);
+    group_label(R, workload, g - gi, ng, gi, wl, sizeof wl, suffix, sizeof suffix);
+    snprintf(c.name, sizeof c.name, "frag_%s%s", sw, suffix);
     FILE *dat = NULL;
-    size_t idx = 0;
+    size_t idx = 0, nsamples = SIZE_MAX;
     const char *series[MAX_ALLOCS];
     size_t sidx[MAX_ALLOCS];
-    long thr = -1, rp = -1;
-    for (size_t a = 0; a < R->nallocs; a++) {
-        const hn_row *r = representative(R, workload, R->allocs[a]);
+    int has_live[MAX_ALLOCS] = {0};
+    double marks[32];
+    char mark_name[32][32];
+    size_t nmarks = 0;
+    long rp = -1;
+    for (size_t m = 0; m < g->n; m++) {
+        const hn_row *r = g->row[m];
         hn_csv t;
         char err[512];
-        if (!r) continue;
         int rc = hn_results_cell_csv(&R->res, r, "timeline.csv", &t, err, sizeof err);
         if (rc < 0) note(R, "fragmentation chart of %s: %s", workload, err);
         if (rc <= 0) continue;
@@ -363,63 +466,115 @@ static void chart_frag(rep *R, const char *workload)
                    lv = cl >= 0 ? hn_csv_num(&t, i, cl) : NAN;
             if (!isfinite(ts) || !isfinite(rs)) continue;
             fprintf(dat, "%.6f %.6f ", ts, rs / 1048576.0);
-            if (isfinite(lv))
+            if (isfinite(lv) && lv > 0) {
                 fprintf(dat, "%.6f\n", lv / 1048576.0);
-            else
+                has_live[idx] = 1;
+            } else {
                 fprintf(dat, "NaN\n");
+            }
         }
+        if (t.nrows < nsamples) nsamples = t.nrows;
         hn_csv_free(&t);
+        if (nmarks == 0) nmarks = phase_marks(R, r, marks, mark_name, 32);
         series[idx] = r->alloc;
-        sidx[idx++] = a;
-        thr = r->threads;
+        sidx[idx++] = g->alloc[m];
         rp = r->rep;
     }
     if (!dat) return;
     fclose(dat);
-    char wl[300];
-    workload_label(R, workload, wl, sizeof wl);
-    snprintf(c.title, sizeof c.title,
-             "Fragmentation: %s - resident and live memory (rep %ld, %ld thread%s)", wl, rp, thr,
-             thr == 1 ? "" : "s");
+    long thr = g->threads;
+    char thr_text[48] = "";
+    if (thr > 0) snprintf(thr_text, sizeof thr_text, ", %ld thread%s", thr, thr == 1 ? "" : "s");
+    snprintf(c.title, sizeof c.title, "Fragmentation: %s - resident and live memory (rep %ld%s)",
+             wl, rp, thr_text);
     FILE *f = gp_begin(R, &c);
     if (!f) return;
-    fputs("set xlabel 'time (s)'\nset ylabel 'MiB'\nset yrange [0:*]\nplot ", f);
+    /* the legend goes under the plot in columns, so the plot keeps the width */
+    fputs("set key below horizontal maxcols 4 samplen 3\nset xlabel 'time (s)'\n"
+          "set autoscale xfix\nset format x '%g'\n"
+          "set ylabel 'MiB'\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
+          "set datafile missing 'NaN'\n",
+          f);
+    for (size_t i = 0; i < nmarks; i++) {
+        fprintf(f, "set arrow from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb '#999999' dt 3\n",
+                marks[i], marks[i]);
+        fprintf(f, "set label %zu ", i + 1);
+        gp_str(f, mark_name[i]);
+        /* staggered in three rows: phases close in time would print over each other */
+        fprintf(f, " at %.6f, graph %.2f left offset 0.3,0 font 'sans,9' tc rgb '#555555'\n",
+                marks[i], 0.97 - 0.05 * (double)(i % 3));
+    }
+    fputs("plot ", f);
     for (size_t i = 0; i < idx; i++) {
         char t1[300], t2[300];
         snprintf(t1, sizeof t1, "%s resident", series[i]);
         snprintf(t2, sizeof t2, "%s live", series[i]);
-        fprintf(f, "%s'%s.dat' index %zu using 1:2 with lines lw 2 lc rgb '%s' title ",
-                i ? ", \\\n     " : "", c.name, i, color(sidx[i]));
+        fprintf(
+            f,
+            "%s'%s.dat' index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.4 lc rgb '%s' title ",
+            i ? ", \\\n     " : "", c.name, i, color(sidx[i]));
         gp_str(f, t1);
+        if (!has_live[i]) continue;
+        /* live lines differ by dash pattern and marker as well as colour: they often overlap */
         fprintf(f,
-                ", \\\n     '%s.dat' index %zu using 1:3 with lines lw 1 dt 2 lc rgb '%s' title ",
-                c.name, i, color(sidx[i]));
+                ", \\\n     '%s.dat' index %zu using 1:3 with linespoints lw 1.5 dt %zu pt %zu "
+                "ps 0.5 lc rgb '%s' title ",
+                c.name, i, 2 + i % 4, 4 + 2 * (i % 4), color(sidx[i]));
         gp_str(f, t2);
     }
     fputs("\n", f);
     gp_end(f, &c);
     finish_chart(R, &c);
+    if (nsamples < 20)
+        note(R, "%s: only %zu timeline samples per cell (the run's --sampler-ms sets the rate)",
+             c.name, nsamples);
+}
+
+static void chart_frag(rep *R, const char *workload)
+{
+    rgroup g[8];
+    size_t ng = rep_groups(R, workload, g, 8);
+    for (size_t i = 0; i < ng; i++)
+        chart_frag_group(R, workload, &g[i], ng, i);
 }
 
 /* ---- Latency percentile distribution ---- */
 
-static void chart_latency(rep *R, const char *workload, const char *op)
+/* The timer's resolution from meta.json (timer.resolution_ns), NAN when unknown. */
+static double timer_resolution_ns(const rep *R)
+{
+    json_t *t = R->res.meta ? json_object_get(R->res.meta, "timer") : NULL;
+    json_t *v = t ? json_object_get(t, "resolution_ns") : NULL;
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* Samples behind one operation's histogram (the row's lat.<op>.count), 0 when unknown. */
+static double lat_count(const hn_row *r, const char *op)
+{
+    for (size_t k = 0; k < r->nlat; k++)
+        if (strcmp(r->lat[k].op, op) == 0 && isfinite(r->lat[k].count)) return r->lat[k].count;
+    return 0;
+}
+
+/* Long: data blocks per allocator, then the axes (percentiles on x, latency with time units
+ * on a log y axis, the timer's quantisation band) and the series. */
+static void chart_latency_group(rep *R, const char *workload, const char *op, const rgroup *g,
+                                size_t ng, size_t gi)
 {
     chart c;
-    char sw[120], so[60];
+    char sw[60], so[40], wl[300], suffix[80];
     sanitize(sw, sizeof sw, workload);
     sanitize(so, sizeof so, op);
-    snprintf(c.name, sizeof c.name, "latency_%s_%s", sw, so);
+    group_label(R, workload, g - gi, ng, gi, wl, sizeof wl, suffix, sizeof suffix);
+    snprintf(c.name, sizeof c.name, "latency_%s%s_%s", sw, suffix, so);
     FILE *dat = NULL;
     size_t idx = 0, sidx[MAX_ALLOCS];
-    const char *series[MAX_ALLOCS];
-    long thr = -1;
-    double maxinv = 1;
-    for (size_t a = 0; a < R->nallocs; a++) {
-        const hn_row *r = representative(R, workload, R->allocs[a]);
+    char series[MAX_ALLOCS][96];
+    double maxinv = 1, vmin = INFINITY, vmax = 0, nmin = INFINITY;
+    for (size_t m = 0; m < g->n; m++) {
+        const hn_row *r = g->row[m];
         hn_hgrm h;
         char err[512];
-        if (!r) continue;
         int rc = hn_results_cell_hgrm(&R->res, r, op, &h, err, sizeof err);
         if (rc < 0) note(R, "latency chart of %s/%s: %s", workload, op, err);
         if (rc <= 0) continue;
@@ -431,37 +586,58 @@ static void chart_latency(rep *R, const char *workload, const char *op)
             hn_hgrm_free(&h);
             return;
         }
-        fprintf(dat, "%s# %s (cell %s, rep %ld): 1/(1-p) latency_ns percentile\n",
+        fprintf(dat, "%s# %s (cell %s, rep %ld): 1/(1-p) latency_us percentile\n",
                 idx ? "\n\n" : "", r->alloc, r->cell_id, r->rep);
         for (size_t i = 0; i < h.n; i++)
-            if (h.inv[i] >= 1) {
-                fprintf(dat, "%.6g %.6g %.12g\n", h.inv[i], h.value[i], h.pct[i]);
+            if (h.inv[i] >= 1 && h.value[i] > 0) {
+                fprintf(dat, "%.6g %.6g %.12g\n", h.inv[i], h.value[i] / 1e3, h.pct[i]);
                 maxinv = fmax(maxinv, h.inv[i]);
+                vmin = fmin(vmin, h.value[i]);
+                vmax = fmax(vmax, h.value[i]);
             }
         hn_hgrm_free(&h);
-        thr = r->threads;
-        series[idx] = r->alloc;
-        sidx[idx++] = a;
+        double n = lat_count(r, op);
+        nmin = fmin(nmin, n);
+        if (n > 0)
+            snprintf(series[idx], sizeof series[idx], "%s (n=%.0f)", r->alloc, n);
+        else
+            snprintf(series[idx], sizeof series[idx], "%s", r->alloc);
+        sidx[idx++] = g->alloc[m];
     }
     if (!dat) return;
     fclose(dat);
-    char wl[300];
-    workload_label(R, workload, wl, sizeof wl);
-    snprintf(c.title, sizeof c.title, "Latency: %s, %s (percentile distribution, %ld thread%s)", wl,
-             op, thr, thr == 1 ? "" : "s");
+    long thr = g->threads;
+    char thr_text[48] = "";
+    if (thr > 0) snprintf(thr_text, sizeof thr_text, ", %ld thread%s", thr, thr == 1 ? "" : "s");
+    snprintf(c.title, sizeof c.title, "Latency: %s, %s (percentile distribution%s)", wl, op,
+             thr_text);
     FILE *f = gp_begin(R, &c);
     if (!f) return;
     /* x runs to the next power of ten above the deepest percentile measured (at least 99.99%,
-     * so the axis always shows the labels of BENCH_METHOD.md) */
+     * so the axis always shows the labels of BENCH_METHOD.md); the 0% label would collide
+     * with 50%, so the axis is labelled from 50% on */
     double xmax = fmin(1e7, fmax(1e4, pow(10, ceil(log10(maxinv)))));
-    fprintf(
-        f,
-        "set logscale x\nset logscale y\nset xrange [1:%g]\n"
-        "set xtics (\"0%%%%\" 1, \"50%%%%\" 2, \"90%%%%\" 10, \"99%%%%\" 100, \"99.9%%%%\" 1000, "
-        "\"99.99%%%%\" 10000, \"99.999%%%%\" 100000, \"99.9999%%%%\" 1000000, "
-        "\"99.99999%%%%\" 10000000)\n"
-        "set xlabel 'percentile'\nset ylabel 'latency (ns)'\nplot ",
-        xmax);
+    fprintf(f,
+            "set logscale x\nset logscale y\nset xrange [1:%g]\n"
+            "set xtics (\"50%%%%\" 2, \"90%%%%\" 10, \"99%%%%\" 100, \"99.9%%%%\" 1000, "
+            "\"99.99%%%%\" 10000, \"99.999%%%%\" 100000, \"99.9999%%%%\" 1000000, "
+            "\"99.99999%%%%\" 10000000)\n"
+            "set ytics (\"1 ns\" 0.001, \"10 ns\" 0.01, \"100 ns\" 0.1, \"1 µs\" 1, \"10 µs\" 10, "
+            "\"100 µs\" 100, \"1 ms\" 1000, \"10 ms\" 10000, \"100 ms\" 100000, \"1 s\" 1e6)\n"
+            "set yrange [%g:%g]\n"
+            "set xlabel 'percentile'\nset ylabel 'latency'\nset key inside top left\n",
+            xmax, pow(10, floor(log10(vmin / 1e3))), pow(10, ceil(log10(vmax / 1e3 * 1.01))));
+    double res = timer_resolution_ns(R);
+    if (isfinite(res) && res > 0 && 10 * res > vmin) {
+        /* below ten timer steps a value is quantised by 10% or more */
+        fprintf(f,
+                "set object 1 rect from graph 0, graph 0 to graph 1, first %g fc rgb '#eeeeee' "
+                "fs solid noborder behind\n"
+                "set label 100 'below 10 timer steps (%.3g ns each): quantised' at graph 0.99, "
+                "first %g right offset 0,-0.7 font 'sans,9' tc rgb '#777777'\n",
+                10 * res / 1e3, res, 10 * res / 1e3);
+    }
+    fputs("plot ", f);
     for (size_t i = 0; i < idx; i++) {
         fprintf(f, "%s'%s.dat' index %zu using 1:2 with steps lw 2 lc rgb '%s' title ",
                 i ? ", \\\n     " : "", c.name, i, color(sidx[i]));
@@ -470,6 +646,19 @@ static void chart_latency(rep *R, const char *workload, const char *op)
     fputs("\n", f);
     gp_end(f, &c);
     finish_chart(R, &c);
+    if (nmin < 1000)
+        note(R,
+             "%s: as few as %.0f samples behind a curve: its tail percentiles are single "
+             "samples",
+             c.name, nmin);
+}
+
+static void chart_latency(rep *R, const char *workload, const char *op)
+{
+    rgroup g[8];
+    size_t ng = rep_groups(R, workload, g, 8);
+    for (size_t i = 0; i < ng; i++)
+        chart_latency_group(R, workload, op, &g[i], ng, i);
 }
 
 /* Operation kinds seen in a workload's rows (lat objects), at most max. */
@@ -515,9 +704,28 @@ static void chart_throughput(rep *R, const char *workload)
             threads[j] = threads[j - 1];
             threads[j - 1] = t;
         }
+    if (nt < 2) {
+        /* one thread count: a line chart of single points says nothing the summary table
+         * and the relative-time chart do not */
+        note(R,
+             "no throughput chart for %s: it ran at one thread count only (give --threads "
+             "1,2,... to draw throughput against threads)",
+             workload);
+        return;
+    }
+    /* the axis unit from the largest median: ops/s, thousands, millions or billions */
+    double top = 0, v[4096];
+    for (size_t a = 0; a < R->nallocs; a++)
+        for (size_t t = 0; t < nt; t++) {
+            rkey k = {workload, params, threads[t]};
+            size_t n = cell_values(R, &k, R->allocs[a], "ops_per_s", NULL, v, 4096);
+            if (n) top = fmax(top, hn_median(v, n));
+        }
+    static const char *const scale_name[] = {"", " (thousands)", " (millions)", " (billions)"};
+    int si = top >= 1e9 ? 3 : top >= 1e6 ? 2 : top >= 1e3 ? 1 : 0;
+    double scale = pow(1e3, si);
     FILE *dat = NULL;
     size_t idx = 0, sidx[MAX_ALLOCS];
-    double v[4096];
     for (size_t a = 0; a < R->nallocs; a++) {
         int any = 0;
         for (size_t t = 0; t < nt; t++) {
@@ -534,7 +742,8 @@ static void chart_throughput(rep *R, const char *workload)
                 lo = fmin(lo, v[i]);
                 hi = fmax(hi, v[i]);
             }
-            fprintf(dat, "%ld %.6g %.6g %.6g %zu\n", threads[t], hn_median(v, n), lo, hi, n);
+            fprintf(dat, "%ld %.6g %.6g %.6g %zu\n", threads[t], hn_median(v, n) / scale,
+                    lo / scale, hi / scale, n);
         }
         if (any) sidx[idx++] = a;
     }
@@ -546,9 +755,10 @@ static void chart_throughput(rep *R, const char *workload)
     FILE *f = gp_begin(R, &c);
     if (!f) return;
     fprintf(f,
-            "set xlabel 'threads'\nset ylabel 'operations per second (all threads)'\n"
-            "set xtics 1\nset xrange [0.5:%ld.5]\nset yrange [0:*]\nset format y '%%.3s%%c'\nplot ",
-            nt ? threads[nt - 1] : 1);
+            "set xlabel 'threads'\nset ylabel 'operations per second%s, all threads'\n"
+            "set xtics 1\nset xrange [0.5:%ld.5]\nset yrange [0:*]\nset format y '%%g'\n"
+            "set offsets 0, 0, graph 0.1, 0\nplot ",
+            scale_name[si], threads[nt - 1]);
     for (size_t i = 0; i < idx; i++) {
         fprintf(f, "%s'%s.dat' index %zu using 1:2:3:4 with yerrorlines lw 2 lc rgb '%s' title ",
                 i ? ", \\\n     " : "", c.name, i, color(sidx[i]));
@@ -571,7 +781,7 @@ static void chart_relative(rep *R)
     FILE *dat = open_in(R, c.name, "dat");
     if (!dat) return;
     double v[4096], b[4096], lo = INFINITY, hi = 0;
-    size_t rows = 0;
+    size_t rows = 0, maxlab = 4;
     int any[MAX_ALLOCS] = {0};
     fprintf(dat,
             "# %s relative to %s's median; per allocator: ratio min_ratio max_ratio\n"
@@ -586,6 +796,7 @@ static void chart_relative(rep *R)
         if (!(base > 0)) continue;
         char label[400];
         key_label(R, label, sizeof label, &R->keys[k]);
+        if (strlen(label) > maxlab) maxlab = strlen(label);
         fputc('"', dat);
         for (const char *p = label; *p; p++)
             fputc(*p == '"' ? '\'' : *p, dat);
@@ -626,10 +837,10 @@ static void chart_relative(rep *R)
             "\"1/2\" 0.5, \"0.7\" 0.7, \"1\" 1, \"1.4\" 1.4, \"2\" 2, \"4\" 4, \"8\" 8, "
             "\"16\" 16, \"64\" 64)\n"
             "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
-            "set style fill solid 0.8 border -1\nset boxwidth 0.9\nset xtics rotate by -30\nset "
-            "bmargin 9\n"
+            "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
+            "set xtics rotate by 30 right nomirror\nset bmargin %.0f\n"
             "set datafile missing 'NaN'\nplot ",
-            fmin(lo, 1) / 1.3, fmax(hi, 1) * 1.3, R->baseline);
+            fmin(lo, 1) / 1.3, fmax(hi, 1) * 1.3, R->baseline, 2 + 0.26 * (double)maxlab);
     for (size_t a = 0; a < R->nallocs; a++) {
         if (!any[a]) { /* nothing to draw: say so instead of an empty series */
             note(R, "relative-time chart: %s has no cell with the parameters of a %s cell",
@@ -660,8 +871,10 @@ static void chart_boxes(rep *R)
         size_t a;
         double x;
     } *blk = calloc(R->nkeys * R->nallocs + 1, sizeof *blk);
-    double width = 0.8 / (double)R->nallocs;
-    int few = 0; /* gnuplot draws a box only from 4 values on; fewer appear as points */
+    double width = 0.8 / (double)R->nallocs, vlo = INFINITY, vhi = 0;
+    int few = 0; /* a box needs 5 values to mean anything; fewer are drawn as points */
+    size_t maxlab = 4;
+    int *npts = calloc(R->nkeys * R->nallocs + 1, sizeof *npts);
     char(*labels)[400] = calloc(R->nkeys + 1, sizeof *labels);
     for (size_t k = 0; k < R->nkeys; k++) {
         double med[MAX_ALLOCS], sum = 0;
@@ -677,15 +890,22 @@ static void chart_boxes(rep *R)
         if (m == 0 || !(sum > 0)) continue;
         double mean = sum / (double)m;
         key_label(R, labels[nshown], sizeof labels[nshown], &R->keys[k]);
+        if (strlen(labels[nshown]) > maxlab) maxlab = strlen(labels[nshown]);
         for (size_t a = 0; a < R->nallocs; a++) {
             size_t n = cell_values(R, &R->keys[k], R->allocs[a], R->metric, NULL, v, 4096);
             if (n == 0) continue;
             double x = (double)nshown - 0.4 + width * ((double)a + 0.5);
             fprintf(dat, "%s# %s %s: x relative_to_cross_allocator_mean\n", nblocks ? "\n\n" : "",
                     R->allocs[a], labels[nshown]);
-            for (size_t i = 0; i < n; i++)
+            for (size_t i = 0; i < n; i++) {
                 fprintf(dat, "%.4f %.6g\n", x, v[i] / mean);
-            few |= n < 4;
+                if (v[i] > 0) {
+                    vlo = fmin(vlo, v[i] / mean);
+                    vhi = fmax(vhi, v[i] / mean);
+                }
+            }
+            few |= n < 5;
+            npts[nblocks] = (int)n;
             blk[nblocks++] = (struct blk){a, x};
         }
         nshown++;
@@ -694,24 +914,33 @@ static void chart_boxes(rep *R)
     if (nblocks == 0) {
         free(blk);
         free(labels);
+        free(npts);
         return;
     }
-    if (few) note(R, "box plots: cells with fewer than 4 ok repetitions are drawn as points only");
+    if (few)
+        note(R, "box plots: cells with fewer than 5 ok repetitions are drawn as their points "
+                "(a box of 3 or 4 values is no distribution)");
     snprintf(c.title, sizeof c.title,
-             "Spread over repetitions: %s relative to the cross-allocator mean (box plots)",
-             strcmp(R->metric, "wall_s") == 0 ? "wall time" : "time per operation");
+             "Spread over repetitions: %s relative to the cross-allocator mean (%s)",
+             strcmp(R->metric, "wall_s") == 0 ? "wall time" : "time per operation",
+             few ? "boxes from 5 repetitions, points below" : "box plots");
     FILE *f = gp_begin(R, &c);
     if (!f) {
         free(blk);
         free(labels);
+        free(npts);
         return;
     }
+    /* a log axis once the values span more than 4x, so one outlier does not flatten the rest */
+    int logy = vhi > 4 * vlo;
     fprintf(f,
             "set style fill solid 0.5 border -1\nset style boxplot outliers pointtype 7\nset "
             "pointsize 0.6\n"
-            "set boxwidth %.4f absolute\nset ylabel 'relative to the mean of the allocators'\n"
-            "set xrange [-0.6:%zu.4]\nset bmargin 9\nset xtics rotate by -30 (",
-            width * 0.8, nshown - 1);
+            "set boxwidth %.4f absolute\nset ylabel 'relative to the mean of the allocators%s'\n"
+            "%s"
+            "set xrange [-0.6:%zu.4]\nset bmargin %.0f\nset xtics rotate by 30 right nomirror (",
+            width * 0.8, logy ? " (log scale)" : "", logy ? "set logscale y\n" : "", nshown - 1,
+            2 + 0.26 * (double)maxlab);
     for (size_t i = 0; i < nshown; i++) {
         fprintf(f, "%s", i ? ", " : "");
         gp_str(f, labels[i]);
@@ -721,8 +950,12 @@ static void chart_boxes(rep *R)
     int titled[MAX_ALLOCS] = {0};
     for (size_t i = 0; i < nblocks; i++) {
         size_t a = blk[i].a;
-        fprintf(f, "%s'%s.dat' index %zu using (%.4f):2 with boxplot lc rgb '%s' ",
-                i ? ", \\\n     " : "", c.name, i, blk[i].x, color(a));
+        if (npts[i] >= 5)
+            fprintf(f, "%s'%s.dat' index %zu using (%.4f):2 with boxplot lc rgb '%s' ",
+                    i ? ", \\\n     " : "", c.name, i, blk[i].x, color(a));
+        else
+            fprintf(f, "%s'%s.dat' index %zu using 1:2 with points pt 7 ps 0.7 lc rgb '%s' ",
+                    i ? ", \\\n     " : "", c.name, i, color(a));
         if (titled[a]) {
             fputs("notitle", f);
         } else {
@@ -735,6 +968,7 @@ static void chart_boxes(rep *R)
     gp_end(f, &c);
     free(blk);
     free(labels);
+    free(npts);
     finish_chart(R, &c);
 }
 
@@ -788,19 +1022,44 @@ static int gc_table_dat(rep *R, const hn_row *r, const hn_csv *t, FILE *dat, int
     return 0;
 }
 
-/* One chart per representative cell whose events.csv holds GC events; only the series that
- * have data are drawn (a backend that cannot tell its heap size gets the live bytes). */
+/* A size parameter's value in bytes ("64M", "64MiB", "1048576"), NAN when absent or not a
+ * size. */
+static double param_bytes(const char *params, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = params; *p;) {
+        size_t l = strcspn(p, ";");
+        if (l > kl && strncmp(p, key, kl) == 0 && p[kl] == '=') {
+            char buf[64], *end;
+            snprintf(buf, sizeof buf, "%.*s", (int)(l - kl - 1), p + kl + 1);
+            double v = strtod(buf, &end);
+            static const char units[] = "KMGT";
+            const char *u = *end ? strchr(units, *end) : NULL;
+            if (u) v *= pow(1024, (double)(u - units + 1));
+            return end != buf ? v : NAN;
+        }
+        p += l + (p[l] == ';');
+    }
+    return NAN;
+}
+
+/* One chart per GC cell (is_gc_cell) whose events.csv holds GC events; only the series that
+ * have data are drawn and named in the title (a backend that cannot tell its heap size gets
+ * the live bytes). The y range leaves headroom above the highest line, so a constant heap goal
+ * or limit is not hidden in the frame. */
 static void chart_gc(rep *R, const char *workload, const char *alloc)
 {
-    static const char *const series[7] = {NULL,
-                                          NULL,
-                                          "with linespoints lw 2 pt 7 ps 0.5 title 'heap'",
-                                          "with steps lw 1 dt 2 title 'heap goal'",
-                                          "with lines lw 1 dt 4 title 'memory limit'",
-                                          "axes x1y2 with impulses lw 2 title 'GC pause'",
-                                          "with lines lw 1 title 'live bytes (timeline)'"};
+    static const char *const series[7] = {
+        NULL,
+        NULL,
+        "with linespoints lw 2 pt 7 ps 0.5 lc rgb '#1f77b4' title 'heap'",
+        "with steps lw 2 dt 2 lc rgb '#ff7f0e' title 'heap goal'",
+        "with lines lw 2 dt 4 lc rgb '#d62728' title 'memory limit'",
+        "axes x1y2 with points pt 7 ps 0.4 lc rgb '#2ca02c' title 'GC pause'",
+        "with lines lw 1.5 lc rgb '#9467bd' title 'live bytes (timeline)'"};
+    static const char *const what[7] = {NULL, NULL, "heap", "goal", "limit", "pauses", "live"};
     const hn_row *r = representative(R, workload, alloc);
-    if (!r) return;
+    if (!r || !is_gc_cell(r)) return;
     hn_csv t;
     char err[512];
     int rc = hn_results_cell_csv(&R->res, r, "events.csv", &t, err, sizeof err);
@@ -823,22 +1082,215 @@ static void chart_gc(rep *R, const char *workload, const char *alloc)
     }
     hn_csv_free(&t);
     if (!dat) return;
-    snprintf(c.title, sizeof c.title, "GC timeline: %s on %s (heap, goal, limit, pauses; rep %ld)",
-             alloc, workload, r->rep);
+    double limit = param_bytes(r->params, "memlimit");
+    int const_limit = !has[4] && isfinite(limit) && limit > 0;
+    char wl[300], parts[100] = "";
+    rkey k = {workload, r->params, 0};
+    key_label(R, wl, sizeof wl, &k);
+    for (int j = 2; j < 7; j++)
+        if (has[j] || (j == 4 && const_limit)) {
+            size_t l = strlen(parts);
+            snprintf(parts + l, sizeof parts - l, "%s%s", l ? ", " : "", what[j]);
+        }
+    snprintf(c.title, sizeof c.title, "GC timeline: %s on %s (%s; rep %ld)", alloc, wl, parts,
+             r->rep);
     FILE *f = gp_begin(R, &c);
     if (!f) return;
     fputs("set datafile missing 'nan'\nset xlabel 'time (s)'\nset ylabel 'MiB'\n"
-          "set yrange [0:*]\n",
+          "set yrange [0:*]\nset offsets 0, 0, graph 0.15, 0\nset key below horizontal\n",
           f);
-    if (has[5]) fputs("set y2label 'pause (ms)'\nset y2tics\nset y2range [0:*]\n", f);
+    if (has[5])
+        fputs("set y2label 'pause (ms)'\nset y2tics\nset y2range [0:*]\nset ytics nomirror\n", f);
     fputs("plot ", f);
     int first = 1;
-    for (int k = 2; k < 7; k++) {
-        if (!has[k]) continue;
-        fprintf(f, "%s'%s.dat' using 1:%d %s", first ? "" : ", \\\n     ", c.name, k, series[k]);
+    for (int j = 2; j < 7; j++) {
+        if (!has[j]) continue;
+        fprintf(f, "%s'%s.dat' using 1:%d %s", first ? "" : ", \\\n     ", c.name, j, series[j]);
+        first = 0;
+    }
+    if (const_limit) {
+        fprintf(f, "%s%.6f with lines lw 2 dt 4 lc rgb '#d62728' title 'memory limit'",
+                first ? "" : ", \\\n     ", limit / 1048576.0);
         first = 0;
     }
     fputs(first ? "NaN notitle\n" : "\n", f);
+    gp_end(f, &c);
+    finish_chart(R, &c);
+}
+
+/* ---- GC pauses: over time and their distribution, per backend ---- */
+
+/* One chart per GC workload group: left, each pause (events.csv gc_end pause_ns) at its time;
+ * right, the pauses' CDF per backend. Log y/x: pauses span orders of magnitude. */
+static void chart_pauses(rep *R, const char *workload)
+{
+    rgroup g[8];
+    size_t ng = rep_groups(R, workload, g, 8);
+    for (size_t gi = 0; gi < ng; gi++) {
+        if (!is_gc_cell(g[gi].row[0])) continue;
+        chart c;
+        char sw[60], wl[300], suffix[80];
+        sanitize(sw, sizeof sw, workload);
+        group_label(R, workload, g, ng, gi, wl, sizeof wl, suffix, sizeof suffix);
+        snprintf(c.name, sizeof c.name, "gc_pauses_%s%s", sw, suffix);
+        FILE *dat = NULL;
+        size_t idx = 0, sidx[MAX_ALLOCS], counts[MAX_ALLOCS];
+        for (size_t m = 0; m < g[gi].n; m++) {
+            const hn_row *r = g[gi].row[m];
+            hn_csv t;
+            char err[512];
+            if (hn_results_cell_csv(&R->res, r, "events.csv", &t, err, sizeof err) <= 0) continue;
+            int ct = hn_csv_col(&t, "t_s"), ck = hn_csv_col(&t, "kind"),
+                cp = hn_csv_col(&t, "pause_ns");
+            double *p = calloc(t.nrows + 1, sizeof *p), *ts = calloc(t.nrows + 1, sizeof *ts);
+            size_t n = 0;
+            for (size_t i = 0; p && ts && ct >= 0 && ck >= 0 && cp >= 0 && i < t.nrows; i++) {
+                double v = hn_csv_num(&t, i, cp);
+                if (strcmp(t.cell[i * t.ncols + (size_t)ck], "gc_end") != 0 || !(v > 0)) continue;
+                ts[n] = hn_csv_num(&t, i, ct);
+                p[n++] = v;
+            }
+            hn_csv_free(&t);
+            if (n && (dat || (dat = open_in(R, c.name, "dat")))) {
+                /* block 2i: time-ordered pauses; block 2i+1: sorted, with the CDF */
+                fprintf(dat, "%s# %s (cell %s, rep %ld): t_s pause_us\n", idx ? "\n\n" : "",
+                        r->alloc, r->cell_id, r->rep);
+                for (size_t i = 0; i < n; i++)
+                    fprintf(dat, "%.6f %.6g\n", ts[i], p[i] / 1e3);
+                for (size_t i = 1; i < n; i++) /* insertion sort: a run has few pauses */
+                    for (size_t j = i; j > 0 && p[j - 1] > p[j]; j--) {
+                        double x = p[j];
+                        p[j] = p[j - 1];
+                        p[j - 1] = x;
+                    }
+                fprintf(dat, "\n\n# %s sorted: pause_us cumulative_fraction\n", r->alloc);
+                for (size_t i = 0; i < n; i++)
+                    fprintf(dat, "%.6g %.6g\n", p[i] / 1e3, (double)(i + 1) / (double)n);
+                counts[idx] = n;
+                sidx[idx++] = g[gi].alloc[m];
+            }
+            free(p);
+            free(ts);
+        }
+        if (!dat) continue;
+        fclose(dat);
+        snprintf(c.title, sizeof c.title, "GC pauses: %s (each pause over time, and their CDF)",
+                 wl);
+        FILE *out = gp_begin(R, &c);
+        if (!out) continue;
+        /* a multiplot cannot be replotted: the body is written once per terminal */
+        char *text = NULL;
+        size_t tlen = 0;
+        FILE *f = open_memstream(&text, &tlen);
+        if (!f) {
+            fclose(out);
+            continue;
+        }
+        fputs("set multiplot layout 1,2 title ", f);
+        gp_str(f, c.title);
+        fputs("\nunset title\nset key below horizontal\nset logscale y\n"
+              "set ytics (\"1 µs\" 1, \"10 µs\" 10, \"100 µs\" 100, \"1 ms\" 1000, "
+              "\"10 ms\" 10000, \"100 ms\" 100000, \"1 s\" 1e6)\n"
+              "set xlabel 'time (s)'\nset ylabel 'pause'\nplot ",
+              f);
+        for (size_t i = 0; i < idx; i++) {
+            char t1[120];
+            snprintf(t1, sizeof t1, "%s (%zu pauses)", R->allocs[sidx[i]], counts[i]);
+            fprintf(f, "%s'%s.dat' index %zu using 1:2 with points pt 7 ps 0.5 lc rgb '%s' title ",
+                    i ? ", \\\n     " : "", c.name, 2 * i, color(sidx[i]));
+            gp_str(f, t1);
+        }
+        fputs("\nunset logscale y\nset logscale x\nset yrange [0:1]\nset ytics auto\n"
+              "set format y '%g'\n"
+              "set xtics (\"1 µs\" 1, \"10 µs\" 10, \"100 µs\" 100, \"1 ms\" 1000, "
+              "\"10 ms\" 10000, \"100 ms\" 100000, \"1 s\" 1e6)\n"
+              "set xlabel 'pause'\nset ylabel 'fraction of pauses <= x'\nplot ",
+              f);
+        for (size_t i = 0; i < idx; i++) {
+            fprintf(f, "%s'%s.dat' index %zu using 1:2 with steps lw 2 lc rgb '%s' title ",
+                    i ? ", \\\n     " : "", c.name, 2 * i + 1, color(sidx[i]));
+            gp_str(f, R->allocs[sidx[i]]);
+        }
+        fputs("\nunset multiplot\n", f);
+        fclose(f);
+        fprintf(out, "%s", text ? text : "");
+        fprintf(out,
+                "reset\nset terminal pngcairo size 960,540 noenhanced font 'sans,10' background "
+                "'#ffffff'\nset output '%s.png'\nset grid\n%s\nunset output\n",
+                c.name, text ? text : "");
+        free(text);
+        fclose(out);
+        finish_chart(R, &c);
+    }
+}
+
+/* ---- goalloc's memory classes over time against RSS ---- */
+
+/* "Why RSS is not HeapAlloc": per goalloc cell, stacked over time from the timeline's MemStats
+ * columns: allocated (HeapAlloc), active - allocated (HeapInuse - HeapAlloc: free slots in
+ * in-use spans), resident - active (HeapIdle not yet released, plus goalloc's metadata: the
+ * timeline does not split them), against the process RSS; retained (HeapReleased: returned
+ * to the OS, not resident) as a dashed line. */
+static void chart_memclasses(rep *R, const char *workload)
+{
+    size_t a;
+    for (a = 0; a < R->nallocs && strcmp(R->allocs[a], "goalloc") != 0; a++)
+        ;
+    if (a == R->nallocs) return;
+    const hn_row *r = representative(R, workload, "goalloc");
+    if (!r) return;
+    hn_csv t;
+    char err[512];
+    if (hn_results_cell_csv(&R->res, r, "timeline.csv", &t, err, sizeof err) <= 0) return;
+    int ct = hn_csv_col(&t, "t_s"), crss = hn_csv_col(&t, "rss_bytes"),
+        cal = hn_csv_col(&t, "allocated"), cac = hn_csv_col(&t, "active"),
+        cre = hn_csv_col(&t, "resident"), crt = hn_csv_col(&t, "retained");
+    chart c;
+    char sw[60], wl[300];
+    sanitize(sw, sizeof sw, workload);
+    snprintf(c.name, sizeof c.name, "memclasses_%s_goalloc", sw);
+    FILE *dat = NULL;
+    size_t rows = 0;
+    for (size_t i = 0; ct >= 0 && crss >= 0 && cal >= 0 && cac >= 0 && cre >= 0 && i < t.nrows;
+         i++) {
+        double ts = hn_csv_num(&t, i, ct), rss = hn_csv_num(&t, i, crss),
+               al = hn_csv_num(&t, i, cal), ac = hn_csv_num(&t, i, cac),
+               re = hn_csv_num(&t, i, cre), rt = crt >= 0 ? hn_csv_num(&t, i, crt) : NAN;
+        if (!isfinite(ts) || !isfinite(al) || !isfinite(ac) || !isfinite(re)) continue;
+        if (!dat && !(dat = open_in(R, c.name, "dat"))) break;
+        if (!rows)
+            fprintf(dat,
+                    "# goalloc %s (cell %s, rep %ld), MiB: t_s allocated "
+                    "allocated+inuse_free resident rss retained\n",
+                    workload, r->cell_id, r->rep);
+        const double M = 1048576.0;
+        fprintf(dat, "%.6f %.6f %.6f %.6f %.6f %.6f\n", ts, al / M, fmax(ac, al) / M,
+                fmax(re, fmax(ac, al)) / M, rss / M, isfinite(rt) ? rt / M : NAN);
+        rows++;
+    }
+    hn_csv_free(&t);
+    if (!dat) return;
+    fclose(dat);
+    rkey k = {workload, r->params, 0};
+    key_label(R, wl, sizeof wl, &k);
+    snprintf(c.title, sizeof c.title,
+             "goalloc memory classes: %s - why RSS is not HeapAlloc (rep %ld)", wl, r->rep);
+    FILE *f = gp_begin(R, &c);
+    if (!f) return;
+    fprintf(f,
+            "set key below horizontal maxcols 3\nset xlabel 'time (s)'\nset ylabel 'MiB'\n"
+            "set yrange [0:*]\nset autoscale xfix\nset format x '%%g'\n"
+            "set offsets 0, 0, graph 0.08, 0\nset datafile missing 'NaN'\n"
+            "set style fill solid 0.6 noborder\n"
+            "plot '%s.dat' using 1:4:3 with filledcurves lc rgb '#bbbbbb' "
+            "title 'idle not released + metadata (resident - HeapInuse)', \\\n"
+            "     '%s.dat' using 1:3:2 with filledcurves lc rgb '#ff7f0e' "
+            "title 'free slots in in-use spans (HeapInuse - HeapAlloc)', \\\n"
+            "     '%s.dat' using 1:2:(0) with filledcurves lc rgb '#1f77b4' title 'HeapAlloc', \\\n"
+            "     '%s.dat' using 1:5 with lines lw 2 lc rgb '#000000' title 'RSS (process)', \\\n"
+            "     '%s.dat' using 1:6 with lines lw 2 dt 2 lc rgb '#2ca02c' "
+            "title 'HeapReleased (returned, not resident)'\n",
+            c.name, c.name, c.name, c.name, c.name);
     gp_end(f, &c);
     finish_chart(R, &c);
 }
@@ -1019,28 +1471,66 @@ static int inline_svg(FILE *html, const rep *R, const char *name)
     return start != NULL;
 }
 
+/* A value for the tables: bytes in MiB, times in the unit that keeps 1..999 (ns, µs, ms, s),
+ * 4 significant digits. */
 static void fmt_num(char *buf, size_t len, double v, const char *unit)
 {
-    if (!isfinite(v))
+    if (!isfinite(v)) {
         snprintf(buf, len, "-");
-    else if (strcmp(unit, "B") == 0)
+    } else if (strcmp(unit, "B") == 0) {
         snprintf(buf, len, "%.1f MiB", v / 1048576.0);
-    else
+    } else if (strcmp(unit, "ns") == 0 || strcmp(unit, "s") == 0) {
+        double ns = strcmp(unit, "s") == 0 ? v * 1e9 : v;
+        double a = fabs(ns);
+        if (a >= 1e9)
+            snprintf(buf, len, "%.4g s", ns / 1e9);
+        else if (a >= 1e6)
+            snprintf(buf, len, "%.4g ms", ns / 1e6);
+        else if (a >= 1e3)
+            snprintf(buf, len, "%.4g µs", ns / 1e3);
+        else
+            snprintf(buf, len, "%.4g ns", ns);
+    } else {
         snprintf(buf, len, "%.4g%s%s", v, *unit ? " " : "", unit);
+    }
 }
 
+/* Status of every row of a cell: 1 when there are rows and none is ok and all are "na". */
+static int cell_all_na(const rep *R, const rkey *key, const char *alloc, const char **why)
+{
+    size_t total = 0, na = 0;
+    for (size_t i = 0; i < R->res.nrows; i++) {
+        const hn_row *r = &R->res.rows[i];
+        if (strcmp(r->alloc, alloc) || strcmp(r->workload, key->workload) ||
+            strcmp(r->params, key->params) || r->threads != key->threads)
+            continue;
+        total++;
+        if (strcmp(r->status, "na") == 0) {
+            na++;
+            if (why && r->error) *why = r->error;
+        }
+    }
+    return total > 0 && na == total;
+}
+
+/* One row per (cell, allocator) that ran; cells an allocator cannot run (status na) are
+ * collapsed into one line per allocator under the table. The cell column carries the
+ * workload, threads and the parameters that tell the workload's cells apart (the full
+ * parameter sets are in runs.jsonl). */
 static void summary_table(rep *R, doc *d)
 {
-    const char *hdr[] = {"workload", "threads",           "params",      "alloc",    "n ok",
-                         R->metric,  "spread (min..max)", "vs baseline", "peak RSS", "p99 latency"};
+    const char *hdr[] = {"cell",     "alloc",       "n ok",     R->metric,
+                         "min..max", "vs baseline", "peak RSS", "p99 latency"};
     const char *unit = strcmp(R->metric, "wall_s") == 0 ? "s" : "ns";
     doc_table_begin(d);
-    doc_row(d, hdr, 10, 1);
+    doc_row(d, hdr, 8, 1);
     double v[4096], b[4096];
     for (size_t k = 0; k < R->nkeys; k++) {
         const rkey *key = &R->keys[k];
         size_t nb = cell_values(R, key, R->baseline, R->metric, NULL, b, 4096);
         double base = nb ? hn_median(b, nb) : NAN;
+        char label[400];
+        key_label(R, label, sizeof label, key);
         for (size_t a = 0; a < R->nallocs; a++) {
             size_t total = 0;
             for (size_t i = 0; i < R->res.nrows; i++) {
@@ -1048,10 +1538,9 @@ static void summary_table(rep *R, doc *d)
                 total += !strcmp(r->alloc, R->allocs[a]) && !strcmp(r->workload, key->workload) &&
                          !strcmp(r->params, key->params) && r->threads == key->threads;
             }
-            if (total == 0) continue;
+            if (total == 0 || cell_all_na(R, key, R->allocs[a], NULL)) continue;
             size_t n = cell_values(R, key, R->allocs[a], R->metric, NULL, v, 4096);
-            char thr[32], nok[64], med[64], spread[128], rel[64], rss[64], p99[512] = "";
-            snprintf(thr, sizeof thr, "%ld", key->threads);
+            char nok[64], med[64], lo_s[64], hi_s[64], spread[160], rel[64], rss[64], p99[512] = "";
             snprintf(nok, sizeof nok, "%zu/%zu", n, total);
             double m = n ? hn_median(v, n) : NAN, lo = n ? v[0] : NAN, hi = lo;
             for (size_t i = 1; i < n; i++) {
@@ -1059,8 +1548,10 @@ static void summary_table(rep *R, doc *d)
                 hi = fmax(hi, v[i]);
             }
             fmt_num(med, sizeof med, m, unit);
+            fmt_num(lo_s, sizeof lo_s, lo, unit);
+            fmt_num(hi_s, sizeof hi_s, hi, unit);
             if (n)
-                snprintf(spread, sizeof spread, "%.4g..%.4g %s", lo, hi, unit);
+                snprintf(spread, sizeof spread, "%s..%s", lo_s, hi_s);
             else
                 snprintf(spread, sizeof spread, "-");
             if (base > 0 && isfinite(m))
@@ -1074,18 +1565,34 @@ static void summary_table(rep *R, doc *d)
             for (size_t o = 0; o < nops; o++) {
                 size_t np = cell_values(R, key, R->allocs[a], "p99", ops[o], v, 4096);
                 if (np == 0) continue;
+                char t[64];
+                fmt_num(t, sizeof t, hn_median(v, np), "ns");
                 size_t l = strlen(p99);
-                snprintf(p99 + l, sizeof p99 - l, "%s%s %.4g ns", l ? ", " : "", ops[o],
-                         hn_median(v, np));
+                snprintf(p99 + l, sizeof p99 - l, "%s%s %s", l ? ", " : "", ops[o], t);
             }
-            const char *cells[] = {key->workload,   thr, *key->params ? key->params : "-",
-                                   R->allocs[a],    nok, med,
-                                   spread,          rel, rss,
-                                   *p99 ? p99 : "-"};
-            doc_row(d, cells, 10, 0);
+            const char *cells[] = {label,  R->allocs[a], nok, med,
+                                   spread, rel,          rss, *p99 ? p99 : "-"};
+            doc_row(d, cells, 8, 0);
         }
     }
     doc_table_end(d);
+    /* n/a: one line per allocator, naming the workloads and the runner's reason */
+    for (size_t a = 0; a < R->nallocs; a++) {
+        char line[2048] = "", wls[1024] = "";
+        const char *why = NULL;
+        size_t nna = 0;
+        for (size_t k = 0; k < R->nkeys; k++) {
+            if (!cell_all_na(R, &R->keys[k], R->allocs[a], &why)) continue;
+            nna++;
+            if (strstr(wls, R->keys[k].workload)) continue; /* one mention per workload */
+            size_t l = strlen(wls);
+            snprintf(wls + l, sizeof wls - l, "%s%s", l ? ", " : "", R->keys[k].workload);
+        }
+        if (!nna) continue;
+        snprintf(line, sizeof line, "n/a: %s cannot run %s (%zu cell%s)%s%s", R->allocs[a], wls,
+                 nna, nna == 1 ? "" : "s", why ? ": " : "", why ? why : "");
+        doc_p(d, line);
+    }
 }
 
 /* GC figures of the rows that have them (results/README.md `gc`), medians over ok reps. */
@@ -1098,14 +1605,14 @@ static void gc_table(rep *R, doc *d)
         with += R->res.rows[i].has_gc;
     if (with == 0) return;
     doc_h(d, 2, "Garbage collection");
-    const char *hdr[] = {"workload",  "threads",   "alloc",     "GC cycles",
-                         "pause p50", "pause p99", "pause max", "GC CPU fraction"};
+    const char *hdr[] = {"cell",      "alloc",     "GC cycles",      "pause p50",
+                         "pause p99", "pause max", "GC CPU fraction"};
     doc_table_begin(d);
-    doc_row(d, hdr, 8, 1);
+    doc_row(d, hdr, 7, 1);
     double v[4096];
     for (size_t k = 0; k < R->nkeys; k++)
         for (size_t a = 0; a < R->nallocs; a++) {
-            char c[5][64], thr[32];
+            char c[5][64], label[400];
             int any = 0;
             for (int j = 0; j < 5; j++) {
                 size_t n = cell_values(R, &R->keys[k], R->allocs[a], f[j], NULL, v, 4096);
@@ -1113,16 +1620,18 @@ static void gc_table(rep *R, doc *d)
                 any |= n > 0;
                 if (!n)
                     snprintf(c[j], sizeof c[j], "-");
-                else if (j == 0 || j == 4)
-                    snprintf(c[j], sizeof c[j], "%.4g", m);
+                else if (j == 0)
+                    snprintf(c[j], sizeof c[j], "%.0f", m);
+                else if (j == 4)
+                    snprintf(c[j], sizeof c[j], "%.1f%%", m * 100);
                 else
-                    snprintf(c[j], sizeof c[j], "%.4g ms", m / 1e6);
+                    fmt_num(c[j], sizeof c[j], m, "ns");
             }
-            if (!any) continue;
-            snprintf(thr, sizeof thr, "%ld", R->keys[k].threads);
-            const char *cells[] = {
-                R->keys[k].workload, thr, R->allocs[a], c[0], c[1], c[2], c[3], c[4]};
-            doc_row(d, cells, 8, 0);
+            /* a manual cell of a GC backend reports zero cycles: not a GC row */
+            if (!any || strcmp(c[0], "0") == 0) continue;
+            key_label(R, label, sizeof label, &R->keys[k]);
+            const char *cells[] = {label, R->allocs[a], c[0], c[1], c[2], c[3], c[4]};
+            doc_row(d, cells, 7, 0);
         }
     doc_table_end(d);
 }
@@ -1131,17 +1640,17 @@ static void failed_cells(rep *R, doc *d)
 {
     size_t bad = 0;
     for (size_t i = 0; i < R->res.nrows; i++)
-        bad += !is_ok(&R->res.rows[i]);
+        bad += !is_ok(&R->res.rows[i]) && strcmp(R->res.rows[i].status, "na") != 0;
     if (bad == 0) return;
-    doc_h(d, 2, "Cells that did not finish ok");
+    doc_h(d, 2, "Cells that failed (crash, timeout, error)");
     const char *hdr[] = {"cell", "alloc", "workload", "threads", "status", "reason"};
     doc_table_begin(d);
     doc_row(d, hdr, 6, 1);
     for (size_t i = 0; i < R->res.nrows; i++) {
         const hn_row *r = &R->res.rows[i];
-        if (is_ok(r)) continue;
+        if (is_ok(r) || strcmp(r->status, "na") == 0) continue;
         char thr[32];
-        snprintf(thr, sizeof thr, "%ld", r->threads);
+        snprintf(thr, sizeof thr, r->threads > 0 ? "%ld" : "-", r->threads);
         const char *cells[] = {r->cell_id, r->alloc,  r->workload,
                                thr,        r->status, r->error ? r->error : "-"};
         doc_row(d, cells, 6, 0);
@@ -1168,8 +1677,9 @@ static void environment(rep *R, doc *d)
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         json_t *v = json_object_get(m, keys[i]);
         if (!v) continue;
-        char *txt = json_is_string(v) ? strdup(json_string_value(v))
-                                      : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        char *txt = json_is_string(v)
+                        ? strdup(json_string_value(v))
+                        : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10));
         const char *cells[] = {keys[i], txt ? txt : "?"};
         doc_row(d, cells, 2, 0);
         free(txt);
@@ -1184,8 +1694,10 @@ static void environment(rep *R, doc *d)
         {
             char name[256];
             snprintf(name, sizeof name, "%s.%s", objs[i], k);
-            char *txt = json_is_string(v) ? strdup(json_string_value(v))
-                                          : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+            char *txt =
+                json_is_string(v)
+                    ? strdup(json_string_value(v))
+                    : json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_REAL_PRECISION(10));
             const char *cells[] = {name, txt ? txt : "?"};
             doc_row(d, cells, 2, 0);
             free(txt);
@@ -1238,9 +1750,12 @@ static int write_reports(rep *R)
     snprintf(title, sizeof title, "abench report: %s", base);
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>", d.html);
     html_esc(d.html, title);
-    fputs("</title>\n<style>body{font-family:sans-serif;max-width:1100px;margin:auto;padding:1em}"
-          "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #bbb;padding:2px "
-          "6px;text-align:left}pre{background:#f4f4f4;padding:6px;white-space:pre-wrap}"
+    fputs("</title>\n<style>body{font-family:sans-serif;max-width:1360px;margin:auto;padding:1em}"
+          "table{border-collapse:collapse;font-size:88%;max-width:100%}"
+          "td,th{border:1px solid #bbb;padding:2px 6px;text-align:left;vertical-align:top;"
+          "overflow-wrap:anywhere}"
+          "td:nth-child(n+3){white-space:nowrap}td:last-child{white-space:normal}"
+          "pre{background:#f4f4f4;padding:6px;white-space:pre-wrap;overflow-wrap:anywhere}"
           "figure{margin:1em 0}figure svg{max-width:100%;height:auto}</style>\n</head><body>\n",
           d.html);
     fprintf(d.md, "# ");
@@ -1265,7 +1780,7 @@ static int write_reports(rep *R)
     doc_h(&d, 2, "Charts");
     for (size_t i = 0; i < R->ncharts; i++) {
         const chart *c = &R->charts[i];
-        doc_h(&d, 3, c->title);
+        /* the title is drawn in the chart itself: the documents do not repeat it */
         fprintf(d.md, "![");
         md_esc(d.md, c->title);
         fprintf(d.md,
@@ -1387,6 +1902,10 @@ int hn_report_run(const char *run_dir, const char *baseline)
     for (size_t w = 0; w < R.nworkloads; w++)
         for (size_t a = 0; a < R.nallocs; a++)
             chart_gc(&R, R.workloads[w], R.allocs[a]);
+    for (size_t w = 0; w < R.nworkloads; w++)
+        chart_pauses(&R, R.workloads[w]);
+    for (size_t w = 0; w < R.nworkloads; w++)
+        chart_memclasses(&R, R.workloads[w]);
     if (has_alloc(&R.res, "goalloc")) chart_sizeclasses(&R); /* goalloc's own property */
     char log[4200];
     struct stat lst;
