@@ -143,8 +143,80 @@ static size_t phase_marks(const rep *R, const hn_row *r, double *t, char (*name)
     return n;
 }
 
-/* Long because it writes the .dat (one block per allocator) and the .gp in one pass; the
- * two halves share the list of series. One chart per group of cells (rep_groups). */
+/* What a fragmentation chart plots, shared by the whole chart and its zoom on a spike. */
+typedef struct frag_plot {
+    size_t n;
+    const char *series[MAX_ALLOCS];
+    size_t color[MAX_ALLOCS];
+    int has_live[MAX_ALLOCS];
+    double marks[32];
+    char mark_name[32][32];
+    size_t nmarks;
+} frag_plot;
+
+/* Writes and draws <c->name>.gp over <c->name>.dat; xlo < xhi zooms the time axis. */
+static void frag_gp(rep *R, const chart *c, const frag_plot *p, double xlo, double xhi)
+{
+    FILE *f = hn_rep_gp_begin(R, c);
+    if (!f) return;
+    /* the legend goes under the plot in columns, so the plot keeps the width */
+    fputs("set key below horizontal maxcols 4 samplen 3\nset xlabel 'time (s)'\n"
+          "set autoscale xfix\nset format x '%g'\n"
+          "set ylabel 'MiB'\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
+          "set datafile missing 'NaN'\n",
+          f);
+    if (xlo < xhi) fprintf(f, "set xrange [%.6f:%.6f]\n", xlo, xhi);
+    for (size_t i = 0, shown = 0; i < p->nmarks; i++) {
+        if (xlo < xhi && (p->marks[i] < xlo || p->marks[i] > xhi)) continue;
+        fprintf(f, "set arrow from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb '#999999' dt 3\n",
+                p->marks[i], p->marks[i]);
+        fprintf(f, "set label %zu ", i + 1);
+        hn_rep_gp_str(f, p->mark_name[i]);
+        /* staggered in three rows: phases close in time would print over each other */
+        fprintf(f, " at %.6f, graph %.2f left offset 0.3,0 font 'sans,9' tc rgb '#555555'\n",
+                p->marks[i], 0.97 - 0.05 * (double)(shown++ % 3));
+    }
+    fputs("plot ", f);
+    for (size_t i = 0; i < p->n; i++) {
+        char t1[300], t2[300];
+        snprintf(t1, sizeof t1, "%s resident", p->series[i]);
+        snprintf(t2, sizeof t2, "%s live", p->series[i]);
+        fprintf(
+            f,
+            "%s'%s.dat' index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.4 lc rgb '%s' title ",
+            i ? ", \\\n     " : "", c->name, i, hn_rep_color(p->color[i]));
+        hn_rep_gp_str(f, t1);
+        if (!p->has_live[i]) continue;
+        /* live lines differ by dash pattern and marker as well as colour: they often overlap */
+        fprintf(f,
+                ", \\\n     '%s.dat' index %zu using 1:3 with linespoints lw 1.5 dt %zu pt %zu "
+                "ps 0.5 lc rgb '%s' title ",
+                c->name, i, 2 + i % 4, 4 + 2 * (i % 4), hn_rep_color(p->color[i]));
+        hn_rep_gp_str(f, t2);
+    }
+    fputs("\n", f);
+    hn_rep_gp_end(f, c);
+    hn_rep_finish_chart(R, c);
+}
+
+/* Copies plots/<from>.dat to plots/<to>.dat (each script reads only its own .dat). */
+static int copy_dat(const rep *R, const char *from, const char *to)
+{
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s.dat", R->plots, from);
+    size_t len;
+    char *text = hn_read_file(path, &len);
+    if (!text) return -1;
+    FILE *f = hn_rep_open(R, to, "dat");
+    int rc = f && fwrite(text, 1, len, f) == len ? 0 : -1;
+    if (f && fclose(f) != 0) rc = -1;
+    free(text);
+    return rc;
+}
+
+/* Long because it reads every cell's timeline into one .dat (one block per allocator) and
+ * then draws the whole run and, when a spike phase is short against the run, a zoom on it.
+ * One chart per group of cells (hn_rep_groups). */
 static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size_t ng, size_t gi)
 {
     chart c;
@@ -154,12 +226,9 @@ static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size
     snprintf(c.name, sizeof c.name, "frag_%s%s", sw, suffix);
     FILE *dat = NULL;
     size_t idx = 0, nsamples = SIZE_MAX;
-    const char *series[MAX_ALLOCS];
-    size_t sidx[MAX_ALLOCS];
-    int has_live[MAX_ALLOCS] = {0};
-    double marks[32];
-    char mark_name[32][32];
-    size_t nmarks = 0;
+    frag_plot p;
+    memset(&p, 0, sizeof p);
+    double tmax = 0;
     long rp = -1;
     for (size_t m = 0; m < g->n; m++) {
         const hn_row *r = g->row[m];
@@ -184,19 +253,20 @@ static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size
             double ts = hn_csv_num(&t, i, ct), rs = hn_csv_num(&t, i, cr),
                    lv = cl >= 0 ? hn_csv_num(&t, i, cl) : NAN;
             if (!isfinite(ts) || !isfinite(rs)) continue;
+            tmax = fmax(tmax, ts);
             fprintf(dat, "%.6f %.6f ", ts, rs / 1048576.0);
             if (isfinite(lv) && lv > 0) {
                 fprintf(dat, "%.6f\n", lv / 1048576.0);
-                has_live[idx] = 1;
+                p.has_live[idx] = 1;
             } else {
                 fprintf(dat, "NaN\n");
             }
         }
         if (t.nrows < nsamples) nsamples = t.nrows;
         hn_csv_free(&t);
-        if (nmarks == 0) nmarks = phase_marks(R, r, marks, mark_name, 32);
-        series[idx] = r->alloc;
-        sidx[idx++] = g->alloc[m];
+        if (p.nmarks == 0) p.nmarks = phase_marks(R, r, p.marks, p.mark_name, 32);
+        p.series[idx] = r->alloc;
+        p.color[idx++] = g->alloc[m];
         rp = r->rep;
     }
     if (!dat) return;
@@ -206,44 +276,20 @@ static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size
     if (thr > 0) snprintf(thr_text, sizeof thr_text, ", %ld thread%s", thr, thr == 1 ? "" : "s");
     snprintf(c.title, sizeof c.title, "Fragmentation: %s - resident and live memory (rep %ld%s)",
              wl, rp, thr_text);
-    FILE *f = hn_rep_gp_begin(R, &c);
-    if (!f) return;
-    /* the legend goes under the plot in columns, so the plot keeps the width */
-    fputs("set key below horizontal maxcols 4 samplen 3\nset xlabel 'time (s)'\n"
-          "set autoscale xfix\nset format x '%g'\n"
-          "set ylabel 'MiB'\nset yrange [0:*]\nset offsets 0, 0, graph 0.08, 0\n"
-          "set datafile missing 'NaN'\n",
-          f);
-    for (size_t i = 0; i < nmarks; i++) {
-        fprintf(f, "set arrow from %.6f, graph 0 to %.6f, graph 1 nohead lc rgb '#999999' dt 3\n",
-                marks[i], marks[i]);
-        fprintf(f, "set label %zu ", i + 1);
-        hn_rep_gp_str(f, mark_name[i]);
-        /* staggered in three rows: phases close in time would print over each other */
-        fprintf(f, " at %.6f, graph %.2f left offset 0.3,0 font 'sans,9' tc rgb '#555555'\n",
-                marks[i], 0.97 - 0.05 * (double)(i % 3));
+    p.n = idx;
+    frag_gp(R, &c, &p, 0, 0);
+    /* a spike much shorter than the run (burst holds its steady state for seconds) gets a
+     * second chart zoomed on the first spike and what follows it */
+    for (size_t i = 0; i + 1 < p.nmarks; i++) {
+        double t0 = p.marks[i], t1 = p.marks[i + 1], w = t1 - t0;
+        if (strcmp(p.mark_name[i], "spike") != 0 || !(w > 0) || w > 0.1 * tmax) continue;
+        chart z;
+        snprintf(z.name, sizeof z.name, "%.180s_spike", c.name);
+        snprintf(z.title, sizeof z.title, "%.300s - the first spike", c.title);
+        if (copy_dat(R, c.name, z.name) == 0)
+            frag_gp(R, &z, &p, fmax(0, t0 - w), fmin(tmax, t1 + 3 * w));
+        break;
     }
-    fputs("plot ", f);
-    for (size_t i = 0; i < idx; i++) {
-        char t1[300], t2[300];
-        snprintf(t1, sizeof t1, "%s resident", series[i]);
-        snprintf(t2, sizeof t2, "%s live", series[i]);
-        fprintf(
-            f,
-            "%s'%s.dat' index %zu using 1:2 with linespoints lw 2 pt 7 ps 0.4 lc rgb '%s' title ",
-            i ? ", \\\n     " : "", c.name, i, hn_rep_color(sidx[i]));
-        hn_rep_gp_str(f, t1);
-        if (!has_live[i]) continue;
-        /* live lines differ by dash pattern and marker as well as colour: they often overlap */
-        fprintf(f,
-                ", \\\n     '%s.dat' index %zu using 1:3 with linespoints lw 1.5 dt %zu pt %zu "
-                "ps 0.5 lc rgb '%s' title ",
-                c.name, i, 2 + i % 4, 4 + 2 * (i % 4), hn_rep_color(sidx[i]));
-        hn_rep_gp_str(f, t2);
-    }
-    fputs("\n", f);
-    hn_rep_gp_end(f, &c);
-    hn_rep_finish_chart(R, &c);
     if (nsamples < 20)
         hn_rep_note(R,
                     "%s: only %zu timeline samples per cell (the run's --sampler-ms sets the rate)",
@@ -424,6 +470,15 @@ void hn_rep_chart_throughput(rep *R, const char *workload)
             threads[j] = threads[j - 1];
             threads[j - 1] = t;
         }
+    /* the axis unit from the largest median: ops/s, thousands, millions or billions */
+    double top = 0, v[4096];
+    for (size_t a = 0; a < R->nallocs; a++)
+        for (size_t t = 0; t < nt; t++) {
+            rkey k = {workload, params, threads[t]};
+            size_t n = hn_rep_cell_values(R, &k, R->allocs[a], "ops_per_s", NULL, v, 4096);
+            if (n) top = fmax(top, hn_median(v, n));
+        }
+    if (!(top > 0)) return; /* no throughput measured (exec runs) */
     if (nt < 2) {
         /* one thread count: a line chart of single points says nothing the summary table
          * and the relative-time chart do not */
@@ -433,14 +488,6 @@ void hn_rep_chart_throughput(rep *R, const char *workload)
                     workload);
         return;
     }
-    /* the axis unit from the largest median: ops/s, thousands, millions or billions */
-    double top = 0, v[4096];
-    for (size_t a = 0; a < R->nallocs; a++)
-        for (size_t t = 0; t < nt; t++) {
-            rkey k = {workload, params, threads[t]};
-            size_t n = hn_rep_cell_values(R, &k, R->allocs[a], "ops_per_s", NULL, v, 4096);
-            if (n) top = fmax(top, hn_median(v, n));
-        }
     static const char *const scale_name[] = {"", " (thousands)", " (millions)", " (billions)"};
     int si = top >= 1e9 ? 3 : top >= 1e6 ? 2 : top >= 1e3 ? 1 : 0;
     double scale = pow(1e3, si);
