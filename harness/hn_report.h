@@ -22,6 +22,7 @@ typedef struct rkey {
 typedef struct chart {
     char name[200];  /* file stem under plots/ */
     char title[400]; /* chart title, also the heading in the reports */
+    int height;      /* pixels; 0: the default 540 (a chart with long axis labels grows) */
 } chart;
 
 typedef struct rep {

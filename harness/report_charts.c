@@ -48,11 +48,11 @@ FILE *hn_rep_gp_begin(const rep *R, const chart *c)
     fprintf(f,
             "# %s.gp - written by `abench report` from %s.dat (in this folder).\n"
             "# Redraw: gnuplot %s.gp  (writes %s.svg and %s.png)\n"
-            "set terminal svg size 960,540 dynamic noenhanced font 'sans,11' background "
+            "set terminal svg size 960,%d dynamic noenhanced font 'sans,11' background "
             "'#ffffff'\n"
             "set output '%s.svg'\n"
             "set title ",
-            c->name, c->name, c->name, c->name, c->name, c->name);
+            c->name, c->name, c->name, c->name, c->name, c->height ? c->height : 540, c->name);
     hn_rep_gp_str(f, c->title);
     fputs("\nset key outside right top\nset grid\n", f);
     return f;
@@ -61,10 +61,10 @@ FILE *hn_rep_gp_begin(const rep *R, const chart *c)
 void hn_rep_gp_end(FILE *f, const chart *c)
 {
     fprintf(f,
-            "set terminal pngcairo size 960,540 noenhanced font 'sans,10' background "
+            "set terminal pngcairo size 960,%d noenhanced font 'sans,10' background "
             "'#ffffff'\n"
             "set output '%s.png'\nreplot\nunset output\n",
-            c->name);
+            c->height ? c->height : 540, c->name);
     fclose(f);
 }
 
@@ -109,6 +109,22 @@ void hn_rep_finish_chart(rep *R, const chart *c)
                  R->plots);
         R->gnuplot_ok = 0;
     }
+}
+
+/* Rotation and margins for category labels so that none is cut and neighbours do not
+ * overlap: 30 degrees up to 12 categories, steeper when they are denser; the bottom margin
+ * from the longest label (character heights), the left one from the first label's reach to
+ * the left of its tick (character widths); the chart grows in height instead of squeezing
+ * the plot. */
+static void label_margins(chart *c, size_t ncat, size_t maxlab, size_t firstlab, int *angle,
+                          double *bmargin, double *lmargin)
+{
+    *angle = ncat <= 12 ? 30 : ncat <= 20 ? 45 : 60;
+    double rad = *angle * 3.14159265358979 / 180;
+    /* a character is about 0.55 of its height wide */
+    *bmargin = 2 + 0.47 * sin(rad) * (double)maxlab;
+    *lmargin = fmax(10, cos(rad) * (double)firstlab - 2);
+    if (*bmargin > 9) c->height = 540 + (int)((*bmargin - 9) * 15);
 }
 
 /* Line colour of allocator i, stable across charts. */
@@ -219,7 +235,7 @@ static int copy_dat(const rep *R, const char *from, const char *to)
  * One chart per group of cells (hn_rep_groups). */
 static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size_t ng, size_t gi)
 {
-    chart c;
+    chart c = {0};
     char sw[60], wl[300], suffix[100];
     hn_rep_sanitize(sw, sizeof sw, workload);
     hn_rep_group_label(R, workload, g - gi, ng, gi, wl, sizeof wl, suffix, sizeof suffix);
@@ -283,7 +299,7 @@ static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size
     for (size_t i = 0; i + 1 < p.nmarks; i++) {
         double t0 = p.marks[i], t1 = p.marks[i + 1], w = t1 - t0;
         if (strcmp(p.mark_name[i], "spike") != 0 || !(w > 0) || w > 0.1 * tmax) continue;
-        chart z;
+        chart z = {0};
         snprintf(z.name, sizeof z.name, "%.180s_spike", c.name);
         snprintf(z.title, sizeof z.title, "%.300s - the first spike", c.title);
         if (copy_dat(R, c.name, z.name) == 0)
@@ -327,7 +343,7 @@ static double lat_count(const hn_row *r, const char *op)
 static void chart_latency_group(rep *R, const char *workload, const char *op, const rgroup *g,
                                 size_t ng, size_t gi)
 {
-    chart c;
+    chart c = {0};
     char sw[60], so[40], wl[300], suffix[80];
     hn_rep_sanitize(sw, sizeof sw, workload);
     hn_rep_sanitize(so, sizeof so, op);
@@ -449,7 +465,7 @@ size_t hn_rep_workload_ops(const rep *R, const char *workload, const char **ops,
 /* Long for the same reason as chart_frag: data and script share the series list. */
 void hn_rep_chart_throughput(rep *R, const char *workload)
 {
-    chart c;
+    chart c = {0};
     char sw[120];
     hn_rep_sanitize(sw, sizeof sw, workload);
     snprintf(c.name, sizeof c.name, "throughput_%s", sw);
@@ -543,12 +559,12 @@ void hn_rep_chart_throughput(rep *R, const char *workload)
  * range from the data, and the script, which skips allocators without any ratio. */
 void hn_rep_chart_relative(rep *R)
 {
-    chart c;
+    chart c = {0};
     snprintf(c.name, sizeof c.name, "relative_time");
     FILE *dat = hn_rep_open(R, c.name, "dat");
     if (!dat) return;
     double v[4096], b[4096], lo = INFINITY, hi = 0;
-    size_t rows = 0, maxlab = 4;
+    size_t rows = 0, maxlab = 4, firstlab = 0;
     int any[MAX_ALLOCS] = {0};
     fprintf(dat,
             "# %s relative to %s's median; per allocator: ratio min_ratio max_ratio\n"
@@ -564,6 +580,7 @@ void hn_rep_chart_relative(rep *R)
         char label[400];
         hn_rep_key_label(R, label, sizeof label, &R->keys[k]);
         if (strlen(label) > maxlab) maxlab = strlen(label);
+        if (rows == 0) firstlab = strlen(label);
         fputc('"', dat);
         for (const char *p = label; *p; p++)
             fputc(*p == '"' ? '\'' : *p, dat);
@@ -596,18 +613,22 @@ void hn_rep_chart_relative(rep *R)
     snprintf(c.title, sizeof c.title,
              "Relative %s per workload against %s (median; bars show min..max; lower is better)",
              strcmp(R->metric, "wall_s") == 0 ? "wall time" : "time per operation", R->baseline);
+    double bm, lm;
+    int angle;
+    label_margins(&c, rows, maxlab, firstlab, &angle, &bm, &lm);
     FILE *f = hn_rep_gp_begin(R, &c);
     if (!f) return;
     fprintf(f,
-            "set logscale y\nset yrange [%.4g:%.4g]\nset ylabel 'relative to %s (log scale)'\n"
+            "set lmargin %.0f\nset logscale y\nset yrange [%.4g:%.4g]\nset ylabel 'relative to %s "
+            "(log scale)'\n"
             "set ytics (\"1/64\" 0.015625, \"1/16\" 0.0625, \"1/8\" 0.125, \"1/4\" 0.25, "
             "\"1/2\" 0.5, \"0.7\" 0.7, \"1\" 1, \"1.4\" 1.4, \"2\" 2, \"4\" 4, \"8\" 8, "
             "\"16\" 16, \"64\" 64)\n"
             "set style data histograms\nset style histogram errorbars gap 1 lw 1\n"
             "set style fill solid 0.8 border -1\nset boxwidth 0.9\n"
-            "set xtics rotate by 30 right nomirror\nset bmargin %.0f\n"
+            "set xtics rotate by %d right nomirror\nset bmargin %.0f\n"
             "set datafile missing 'NaN'\nplot ",
-            fmin(lo, 1) / 1.3, fmax(hi, 1) * 1.3, R->baseline, 2 + 0.26 * (double)maxlab);
+            lm, fmin(lo, 1) / 1.3, fmax(hi, 1) * 1.3, R->baseline, angle, bm);
     for (size_t a = 0; a < R->nallocs; a++) {
         if (!any[a]) { /* nothing to draw: say so instead of an empty series */
             hn_rep_note(R, "relative-time chart: %s has no cell with the parameters of a %s cell",
@@ -628,7 +649,7 @@ void hn_rep_chart_relative(rep *R)
  * box and one plot clause per block (titled once per allocator). */
 void hn_rep_chart_boxes(rep *R)
 {
-    chart c;
+    chart c = {0};
     snprintf(c.name, sizeof c.name, "boxplot_time");
     FILE *dat = hn_rep_open(R, c.name, "dat");
     if (!dat) return;
@@ -692,6 +713,9 @@ void hn_rep_chart_boxes(rep *R)
              "Spread over repetitions: %s relative to the cross-allocator mean (%s)",
              strcmp(R->metric, "wall_s") == 0 ? "wall time" : "time per operation",
              few ? "boxes from 5 repetitions, points below" : "box plots");
+    double bm, lm;
+    int angle;
+    label_margins(&c, nshown, maxlab, strlen(labels[0]), &angle, &bm, &lm);
     FILE *f = hn_rep_gp_begin(R, &c);
     if (!f) {
         free(blk);
@@ -701,14 +725,15 @@ void hn_rep_chart_boxes(rep *R)
     }
     /* a log axis once the values span more than 4x, so one outlier does not flatten the rest */
     int logy = vhi > 4 * vlo;
+    fprintf(f, "set lmargin %.0f\n", lm);
     fprintf(f,
             "set style fill solid 0.5 border -1\nset style boxplot outliers pointtype 7\nset "
             "pointsize 0.6\n"
             "set boxwidth %.4f absolute\nset ylabel 'relative to the mean of the allocators%s'\n"
             "%s"
-            "set xrange [-0.6:%zu.4]\nset bmargin %.0f\nset xtics rotate by 30 right nomirror (",
-            width * 0.8, logy ? " (log scale)" : "", logy ? "set logscale y\n" : "", nshown - 1,
-            2 + 0.26 * (double)maxlab);
+            "set xrange [-0.6:%zu.4]\nset bmargin %.0f\nset xtics rotate by %d right nomirror (",
+            width * 0.8, logy ? " (log scale)" : "", logy ? "set logscale y\n" : "", nshown - 1, bm,
+            angle);
     for (size_t i = 0; i < nshown; i++) {
         fprintf(f, "%s", i ? ", " : "");
         hn_rep_gp_str(f, labels[i]);

@@ -113,7 +113,7 @@ void hn_rep_chart_gc(rep *R, const char *workload, const char *alloc)
     size_t ngc = 0;
     for (size_t i = 0; ck >= 0 && i < t.nrows; i++)
         ngc += is_gc_kind(t.cell[i * t.ncols + (size_t)ck]);
-    chart c;
+    chart c = {0};
     char sw[120], sa[60];
     hn_rep_sanitize(sw, sizeof sw, workload);
     hn_rep_sanitize(sa, sizeof sa, alloc);
@@ -172,7 +172,7 @@ void hn_rep_chart_pauses(rep *R, const char *workload)
     size_t ng = hn_rep_groups(R, workload, g, 8);
     for (size_t gi = 0; gi < ng; gi++) {
         if (!hn_rep_is_gc_cell(g[gi].row[0])) continue;
-        chart c;
+        chart c = {0};
         char sw[60], wl[300], suffix[80];
         hn_rep_sanitize(sw, sizeof sw, workload);
         hn_rep_group_label(R, workload, g, ng, gi, wl, sizeof wl, suffix, sizeof suffix);
@@ -289,7 +289,7 @@ void hn_rep_chart_memclasses(rep *R, const char *workload)
     int ct = hn_csv_col(&t, "t_s"), crss = hn_csv_col(&t, "rss_bytes"),
         cal = hn_csv_col(&t, "allocated"), cac = hn_csv_col(&t, "active"),
         cre = hn_csv_col(&t, "resident"), crt = hn_csv_col(&t, "retained");
-    chart c;
+    chart c = {0};
     char sw[60], wl[300];
     hn_rep_sanitize(sw, sizeof sw, workload);
     snprintf(c.name, sizeof c.name, "memclasses_%s_goalloc", sw);
@@ -377,7 +377,7 @@ void hn_rep_chart_sizeclasses(rep *R)
     int cc = hn_csv_col(&t, "class"), cs = hn_csv_col(&t, "bytes_span"),
         ctw = hn_csv_col(&t, "tail_waste"), cm = hn_csv_col(&t, "max_waste"),
         cb = hn_csv_col(&t, "bytes_obj");
-    chart c;
+    chart c = {0};
     snprintf(c.name, sizeof c.name, "sizeclass_waste");
     FILE *dat = (cc >= 0 && cs >= 0 && ctw >= 0 && cm >= 0) ? hn_rep_open(R, c.name, "dat") : NULL;
     if (!dat) {
