@@ -115,6 +115,10 @@ check(any(t.endswith(" ns") or t.endswith(" µs") for t in lat), "latency y axis
 # phase markers from events.csv on the timelines
 frag = svg_texts(os.path.join(plots, "frag_burst-gc_mode-gc.svg"))
 check("spike" in frag and "steady" in frag, "fragmentation chart marks the phases")
+zoom = os.path.join(plots, "frag_burst-gc_mode-gc_spike.svg")
+check(os.path.isfile(zoom) and "set xrange [0.005000:0.030000]" in
+      open(os.path.join(plots, "frag_burst-gc_mode-gc_spike.gp")).read(),
+      "a short spike gets a zoomed chart")
 # throughput axis: plain numbers with the unit in the label (no 80.000M)
 tp = svg_texts(os.path.join(plots, "throughput_churn.svg"))
 check(not any(re.fullmatch(r"[0-9]+\.[0-9]{3}[kMG]", t) for t in tp) and
