@@ -23,6 +23,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <getopt.h>
 #include <gnu/libc-version.h>
 #include <jansson.h>
 #include <limits.h>
@@ -368,60 +369,73 @@ static void exec_usage(FILE *f)
           f);
 }
 
-/* Long: one branch per flag with its own one-line error, then the command and the backend
- * list are checked before anything runs. */
+/* getopt_long over the options; options end at "--", then the command and the backend list
+ * are checked before anything runs. 1: --help shown; -1: a usage error (reported); 0: ok. */
 static int parse_exec_args(int argc, char **argv, exec_opts *o)
 {
+    static const struct option opts[] = {{"alloc", required_argument, NULL, 'A'},
+                                         {"runs", required_argument, NULL, 'r'},
+                                         {"warmup", required_argument, NULL, 'w'},
+                                         {"timeout", required_argument, NULL, 't'},
+                                         {"out", required_argument, NULL, 'o'},
+                                         {"label", required_argument, NULL, 'l'},
+                                         {"report", no_argument, NULL, 'R'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     static char alloc_buf[1024];
     memset(o, 0, sizeof *o);
     o->runs = 10;
     o->warmup = 1;
     o->label = "exec";
     const char *alloc = "sys,goalloc,jemalloc,mimalloc,tcmalloc";
-    int i = 1;
-    for (; i < argc; i += 2) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int c;
+    /* "+": stop at the first non-option, so the command's own flags are never taken */
+    while ((c = hn_getopt("exec", argc, argv, "+:h", opts)) != -1) {
         char *end;
-        if (strcmp(a, "--") == 0) {
-            i++;
-            break;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        switch (c) {
+        case 'h':
             exec_usage(stdout);
             return 1;
-        } else if (strcmp(a, "--report") == 0) {
+        case 'R':
             o->report = 1;
-            i--; /* takes no value */
-        } else if (a[0] != '-') {
-            hn_error("exec", "'%s': the command must follow -- (abench exec [options] -- COMMAND)",
-                     a);
-            return -1;
-        } else if (!v) {
-            hn_error("exec", "%s: needs a value", a);
-            return -1;
-        } else if (strcmp(a, "--alloc") == 0) {
-            alloc = v;
-        } else if (strcmp(a, "--runs") == 0 || strcmp(a, "--warmup") == 0) {
-            unsigned long n = strtoul(v, &end, 10);
-            int runs = strcmp(a, "--runs") == 0;
-            if (!*v || *end || n > 100000 || (runs && n < 2)) {
-                hn_error("exec", "%s: '%s' is not a count (%s)", a, v, runs ? ">= 2" : ">= 0");
+            break;
+        case 'A':
+            alloc = optarg;
+            break;
+        case 'r':
+        case 'w': {
+            unsigned long n = strtoul(optarg, &end, 10);
+            int runs = c == 'r';
+            if (!*optarg || *end || optarg[0] == '-' || n > 100000 || (runs && n < 2)) {
+                hn_error("exec", "--%s: '%s' is not a count (%s)", runs ? "runs" : "warmup", optarg,
+                         runs ? ">= 2" : ">= 0");
                 return -1;
             }
             *(runs ? &o->runs : &o->warmup) = (unsigned)n;
-        } else if (strcmp(a, "--timeout") == 0) {
-            o->timeout = strtod(v, &end);
-            if (!*v || *end || !(o->timeout > 0)) {
-                hn_error("exec", "--timeout: '%s' is not a positive number of seconds", v);
+            break;
+        }
+        case 't':
+            o->timeout = strtod(optarg, &end);
+            if (!*optarg || *end || !(o->timeout > 0)) {
+                hn_error("exec", "--timeout: '%s' is not a positive number of seconds", optarg);
                 return -1;
             }
-        } else if (strcmp(a, "--out") == 0) {
-            o->out = v;
-        } else if (strcmp(a, "--label") == 0) {
-            o->label = v;
-        } else {
-            hn_error("exec", "%s: unknown option (abench exec --help)", a);
+            break;
+        case 'o':
+            o->out = optarg;
+            break;
+        case 'l':
+            o->label = optarg;
+            break;
+        default:
             return -1;
         }
+    }
+    int i = optind;
+    if (i < argc && strcmp(argv[i - 1], "--") != 0) {
+        hn_error("exec", "'%s': the command must follow -- (abench exec [options] -- COMMAND)",
+                 argv[i]);
+        return -1;
     }
     if (i >= argc) {
         hn_error("exec", "no command: abench exec [options] -- COMMAND [ARGS...]");
@@ -485,12 +499,41 @@ static json_t *str_array(char **items)
     return a;
 }
 
+/* Appends one word to buf as a POSIX shell would need it: bare when it holds only safe
+ * characters, else single-quoted ('\'' for a quote), so the printed command can be pasted. */
+static void shell_word(char *buf, size_t len, const char *w)
+{
+    size_t l = strlen(buf);
+    int safe = *w != 0;
+    for (const char *p = w; *p && safe; p++)
+        safe = strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-",
+                      *p) != NULL;
+    if (safe) {
+        snprintf(buf + l, len - l, "%s", w);
+        return;
+    }
+    if (l + 1 < len) buf[l++] = '\'';
+    for (; *w && l + 5 < len; w++) {
+        if (*w == '\'') {
+            memcpy(buf + l, "'\\''", 4);
+            l += 4;
+        } else {
+            buf[l++] = *w;
+        }
+    }
+    if (l + 1 < len) buf[l++] = '\'';
+    buf[l] = 0;
+}
+
+/* The command as a shell line: each word quoted when it needs it. */
 static void command_text(const char *first, char **cmd, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s", first);
+    buf[0] = 0;
+    shell_word(buf, len, first);
     for (char **a = cmd + 1; *a; a++) {
         size_t l = strlen(buf);
-        snprintf(buf + l, len - l, " %s", *a);
+        snprintf(buf + l, len - l, " ");
+        shell_word(buf, len, *a);
     }
 }
 
@@ -512,6 +555,8 @@ static json_t *base_row(const char *alloc, const char *version, const char *work
 /* One table line per backend. */
 typedef struct line {
     char alloc[32], preload[32], n[24], med[32], range[48], user[24], sys[24], rss[24], exit[24];
+    int timed;       /* every run exited 0: takes part in the ranking */
+    double mean, sd; /* wall seconds over the timed runs */
 } line;
 
 static void print_table(const line *l, size_t n)
@@ -521,6 +566,31 @@ static void print_table(const line *l, size_t n)
     for (size_t i = 0; i < n; i++)
         printf("%-9s %-10s %4s %12s %22s %9s %9s %11s %s\n", l[i].alloc, l[i].preload, l[i].n,
                l[i].med, l[i].range, l[i].user, l[i].sys, l[i].rss, l[i].exit);
+}
+
+/* hyperfine's summary: the fastest backend by mean wall time, and how many times faster it
+ * ran than each other one, with the ratio's standard deviation propagated from both sides'
+ * relative standard deviations. */
+static void print_ranking(const line *l, size_t n)
+{
+    size_t idx[MAX_BACKENDS], k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (l[i].timed && l[i].mean > 0) idx[k++] = i;
+    if (k < 2) return;
+    for (size_t i = 1; i < k; i++) /* insertion sort by mean, fastest first */
+        for (size_t j = i; j > 0 && l[idx[j]].mean < l[idx[j - 1]].mean; j--) {
+            size_t t = idx[j];
+            idx[j] = idx[j - 1];
+            idx[j - 1] = t;
+        }
+    const line *f = &l[idx[0]];
+    printf("\nSummary (mean wall time)\n  %s ran\n", f->alloc);
+    for (size_t i = 1; i < k; i++) {
+        const line *s = &l[idx[i]];
+        double r = s->mean / f->mean;
+        double e = r * sqrt(pow(s->sd / s->mean, 2) + pow(f->sd / f->mean, 2));
+        printf("    %.2f ± %.2f times faster than %s\n", r, e, s->alloc);
+    }
 }
 
 static double med_of(const timing *t, int col)
@@ -575,7 +645,7 @@ static int one_backend(const exec_opts *o, const char *dir, const char *workload
     snprintf(cdir, sizeof cdir, "%.3000s/cells/exec_%.32s", dir, b->name);
     if (hn_mkdir_p(cdir) != 0) {
         hn_error("exec", "cannot create %s: %s", cdir, strerror(errno));
-        return HN_EXIT_USAGE;
+        return HN_EXIT_FAIL;
     }
     int ok = preload_check(cdir, b->soname ? lib : NULL, o->cmd, o->timeout, why, sizeof why) == 0;
     char lddir[PATH_MAX + 16], note[PATH_MAX + 64];
@@ -636,6 +706,14 @@ static int one_backend(const exec_opts *o, const char *dir, const char *workload
         lo = fmin(lo, t.wall[i]);
         hi = fmax(hi, t.wall[i]);
     }
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < t.n; i++)
+        sum += t.wall[i];
+    ln->mean = sum / (double)t.n;
+    for (size_t i = 0; i < t.n; i++)
+        sq += (t.wall[i] - ln->mean) * (t.wall[i] - ln->mean);
+    ln->sd = t.n > 1 ? sqrt(sq / (double)(t.n - 1)) : 0;
+    ln->timed = !failed;
     snprintf(ln->n, sizeof ln->n, "%zu", t.n);
     snprintf(ln->med, sizeof ln->med, "%.1f ms", med_of(&t, -1) * 1e3);
     snprintf(ln->range, sizeof ln->range, "%.1f..%.1f ms", lo * 1e3, hi * 1e3);
@@ -683,17 +761,17 @@ int hn_cmd_exec(int argc, char **argv)
     if (argc >= 2 && strcmp(argv[1], "--wrap") == 0) return wrap(argc - 1, argv + 1);
     exec_opts o;
     int prc = parse_exec_args(argc, argv, &o);
-    if (prc) return prc > 0 ? HN_EXIT_OK : HN_EXIT_USAGE;
-    if (hn_check_go_env("exec") != HN_EXIT_OK) return HN_EXIT_USAGE;
+    if (prc) return prc > 0 ? HN_EXIT_OK : HN_EXIT_EX_USAGE;
+    if (hn_check_go_env("exec") != HN_EXIT_OK) return HN_EXIT_EX_USAGE;
     unsetenv("LD_PRELOAD"); /* abench and hyperfine run without any preload */
     char dir[PATH_MAX], started[64], finished[64], cmdtext[4096], workload[4200];
-    if (make_out_dir(&o, dir, sizeof dir) != 0) return HN_EXIT_USAGE;
+    if (make_out_dir(&o, dir, sizeof dir) != 0) return HN_EXIT_EX_USAGE;
     command_text(o.shown0, o.cmd, cmdtext, sizeof cmdtext);
     snprintf(workload, sizeof workload, "exec:%s", cmdtext);
     hn_iso_now(started, sizeof started);
     json_t *rows = json_array(), *versions = json_object(), *meta = json_object();
     line lines[MAX_BACKENDS];
-    int rc = HN_EXIT_OK;
+    int rc = HN_EXIT_OK, written = 1;
     for (size_t i = 0; i < o.nallocs; i++) {
         fprintf(stderr, "abench exec: %s (%zu/%zu)...\n", o.allocs[i], i + 1, o.nallocs);
         int r =
@@ -720,7 +798,8 @@ int hn_cmd_exec(int argc, char **argv)
     json_object_set_new(meta, "matrix", matrix);
     if (hn_write_meta(dir, meta) != 0 || hn_write_runs(dir, rows) != 0) {
         hn_error("exec", "cannot write the results in %s: %s", dir, strerror(errno));
-        rc = HN_EXIT_USAGE;
+        rc = HN_EXIT_FAIL;
+        written = 0;
     }
     json_decref(meta);
     json_decref(rows);
@@ -728,7 +807,8 @@ int hn_cmd_exec(int argc, char **argv)
            cmdtext, o.runs, o.warmup);
     print_table(lines, o.nallocs);
     printf("results in %s\n", dir);
-    if (o.report && rc != HN_EXIT_USAGE) {
+    print_ranking(lines, o.nallocs);
+    if (o.report && written) {
         int rrc = hn_report_run(dir, NULL);
         if (rrc > rc) rc = rrc;
     }

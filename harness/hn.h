@@ -7,13 +7,24 @@
 
 #include <stdio.h>
 
-/* Exit codes shared by every subcommand. */
+/* Exit codes shared by the subcommands (README.md, "Exit codes"). */
 enum hn_exit {
-    HN_EXIT_OK = 0,    /* done; for compare: no significant regression */
-    HN_EXIT_FAIL = 1,  /* a cell crashed/hung/failed; for compare: a significant regression */
-    HN_EXIT_USAGE = 2, /* bad flag, unknown backend/workload/parameter, unreadable input,
-                          or (compare) cannot judge */
+    HN_EXIT_OK = 0,   /* done; for compare: no significant regression */
+    HN_EXIT_FAIL = 1, /* a cell crashed/hung/failed; for compare: a significant regression */
+    HN_EXIT_CANNOT_JUDGE = 2, /* compare: no regression found, but some cell cannot be judged */
+    HN_EXIT_USAGE = 2,        /* `abench run`'s bad flag/backend/workload/parameter (run.c) */
+    HN_EXIT_EX_USAGE = 64,    /* EX_USAGE: bad flag or unreadable/invalid input (list, compare,
+                                 report, exec, goalloc, the dispatcher) */
 };
+
+/* ---- main.c: getopt_long helpers for the subcommands ---- */
+struct option;
+/* Resets getopt for a fresh parse of a subcommand's argv (argv[0] is the subcommand). */
+void hn_getopt_reset(void);
+/* getopt_long() with opterr off, for an optstring that starts with ':' (or "+:"): on '?' or
+ * ':' prints one line ("unknown option '--x'", "'--x' needs a value") and returns '?'. */
+int hn_getopt(const char *cmd, int argc, char **argv, const char *optstring,
+              const struct option *longopts);
 
 /* ---- main.c: dispatch, paths ---- */
 /* Folder holding the abench executable (runners and tools live beside it). */

@@ -3,6 +3,8 @@
  * workloads with their one-line summary; -v or naming workloads adds each one's description and
  * typed parameters with defaults. --all also shows test-only workloads and the null backend.
  */
+#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,29 +54,52 @@ static void list_backends(int all)
     }
 }
 
-/* Prints text wrapped at 90 columns, each line indented. */
+/* Prints text wrapped at 90 columns, each line indented: words are separated by one space,
+ * or by a line break when the next word would pass column 90 (never by nothing). */
 static void wrapped(const char *text, int indent)
 {
     int col = indent;
     printf("%*s", indent, "");
+    while (*text == ' ')
+        text++;
     while (*text) {
         size_t w = strcspn(text, " ");
-        if (col > indent && col + (int)w > 90) {
-            printf("\n%*s", indent, "");
-            col = indent;
+        if (col > indent) {
+            if (col + 1 + (int)w > 90) {
+                printf("\n%*s", indent, "");
+                col = indent;
+            } else {
+                putchar(' ');
+                col++;
+            }
         }
         printf("%.*s", (int)w, text);
         col += (int)w;
         text += w;
         while (*text == ' ')
             text++;
-        size_t next = strcspn(text, " ");
-        if (*text && col + 1 + (int)next <= 90) {
-            putchar(' ');
-            col++;
-        }
     }
     putchar('\n');
+}
+
+/* A range bound: the exact integer, and for a size an exact binary multiple as "4 GiB". */
+static void bound_text(char *buf, size_t len, double v, const char *type)
+{
+    static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    if (v != floor(v) || fabs(v) >= 9.2e18) {
+        snprintf(buf, len, "%.15g", v);
+        return;
+    }
+    long long n = (long long)v;
+    int k = -1;
+    while (type && strcmp(type, "size") == 0 && n >= 1024 && n % 1024 == 0 && k < 5) {
+        n /= 1024;
+        k++;
+    }
+    if (k >= 0)
+        snprintf(buf, len, "%lld %s", n, units[k]);
+    else
+        snprintf(buf, len, "%lld", (long long)v);
 }
 
 static void show_params(json_t *w)
@@ -92,7 +117,12 @@ static void show_params(json_t *w)
         printf("    %-12s %-6s default %-10s", json_string_value(json_object_get(p, "name")), type,
                json_string_value(json_object_get(p, "default")));
         json_t *mn = json_object_get(p, "min"), *mx = json_object_get(p, "max");
-        if (mn && mx) printf(" [%.15g..%.15g]", json_number_value(mn), json_number_value(mx));
+        if (mn && mx) {
+            char lo[48], hi[48];
+            bound_text(lo, sizeof lo, json_number_value(mn), type);
+            bound_text(hi, sizeof hi, json_number_value(mx), type);
+            printf(" [%s..%s]", lo, hi);
+        }
         json_t *ch = json_object_get(p, "choices");
         if (ch) printf(" {%s}", json_string_value(ch));
         printf("  %s\n", json_string_value(json_object_get(p, "help")));
@@ -115,22 +145,36 @@ static void show_workload(json_t *w, int verbose)
 
 int hn_cmd_list(int argc, char **argv)
 {
-    int verbose = 0, all = 0, nnames = 0;
+    int verbose = 0, all = 0, nnames = 0, c;
     const char *names[64];
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose")) {
+    static const struct option opts[] = {{"verbose", no_argument, NULL, 'v'},
+                                         {"all", no_argument, NULL, 'a'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    while ((c = hn_getopt("list", argc, argv, ":vah", opts)) != -1) {
+        switch (c) {
+        case 'v':
             verbose = 1;
-        } else if (!strcmp(argv[i], "--all")) {
+            break;
+        case 'a':
             all = 1;
-        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: abench list [-v] [--all] [WORKLOAD...]\n");
+            break;
+        case 'h':
+            printf("usage: abench list [-v|--verbose] [--all] [WORKLOAD...]\n"
+                   "Backends (version, capabilities) and workloads; -v or naming workloads adds\n"
+                   "descriptions and typed parameters; --all adds test-only workloads and the\n"
+                   "null backend. Exit: 0, or 64 for a bad flag or an unknown workload.\n");
             return HN_EXIT_OK;
-        } else if (argv[i][0] == '-') {
-            hn_error("list", "unknown flag '%s'", argv[i]);
-            return HN_EXIT_USAGE;
-        } else if (nnames < 64) {
-            names[nnames++] = argv[i];
+        default:
+            return HN_EXIT_EX_USAGE;
         }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (nnames == 64) {
+            hn_error("list", "too many workload names (at most 64)");
+            return HN_EXIT_EX_USAGE;
+        }
+        names[nnames++] = argv[i];
     }
     char err[512];
     json_t *cat = hn_workloads_load(NULL, err, sizeof err);
@@ -142,7 +186,7 @@ int hn_cmd_list(int argc, char **argv)
         if (!hn_workload_find(cat, names[i])) {
             hn_error("list", "unknown workload '%s'", names[i]);
             json_decref(cat);
-            return HN_EXIT_USAGE;
+            return HN_EXIT_EX_USAGE;
         }
     if (nnames == 0) {
         list_backends(all);

@@ -2,7 +2,9 @@
 # cli_test.sh CASE ABENCH - integration tests of `abench run` / `abench list` on the null backend.
 #   errors     unknown backend/workload/flag/parameter and bad values: exit 2, one line naming it,
 #              nothing run or written
-#   list       backends and workloads listed; -v shows parameters with types and defaults
+#   list       backends and workloads listed; -v shows parameters with types and defaults,
+#              wrapped without losing spaces; --version; usage errors of list/goalloc/exec/
+#              report exit 64
 #   faults     a crashing and a hanging cell are recorded (signal, timeout); the rest is kept
 #   interrupt  SIGINT mid-matrix: exit 130, finished cells kept, runs.jsonl parses
 #   schema     runs.jsonl and runs.csv agree; meta.json and cell files are complete
@@ -22,17 +24,19 @@ check() { # check NAME COMMAND...
   total=$((total + 1))
   if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
 }
-# expect_usage NAME WORD ARGS... : exit 2, exactly one stderr line, naming WORD
+# expect_usage NAME WORD ARGS... : exit $want (2 for run, 64 = EX_USAGE for the other commands),
+# exactly one stderr line, naming WORD
+want=2
 expect_usage() {
   local name=$1 word=$2; shift 2
   "$abench" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
-  check "$name: exit 2" "[ $rc -eq 2 ]"
+  check "$name: exit $want" "[ $rc -eq $want ]"
   check "$name: one line naming '$word'" "[ \$(wc -l <'$tmp/err') -eq 1 ] && grep -qF -- '$word' '$tmp/err'"
 }
 
 case $case_ in
 errors)
-  expect_usage "unknown command" frobnicate frobnicate
+  want=64 expect_usage "unknown command" frobnicate frobnicate
   expect_usage "unknown backend" nosuchalloc run --alloc nosuchalloc --workload churn
   expect_usage "unknown workload" nosuchwork run --alloc null --workload churn,nosuchwork
   expect_usage "unknown flag" --frobnicate run --alloc null --workload churn --frobnicate 1
@@ -47,7 +51,7 @@ errors)
   unset GOMEMLIMIT
   export GOGC=fast
   expect_usage "malformed GOGC" GOGC run --alloc null --workload churn
-  expect_usage "malformed GOGC (exec)" GOGC exec --alloc sys -- true
+  want=64 expect_usage "malformed GOGC (exec)" GOGC exec --alloc sys -- true
   unset GOGC
   check "nothing was written" "[ ! -e results ]"
   "$bindir/abench-runner-null" --workload churn --param slots=abc 2>"$tmp/err"; rc=$?
@@ -67,8 +71,22 @@ list)
   "$abench" list -v churn >"$tmp/out"; rc=$?
   check "list -v churn shows typed parameters with defaults" \
     "[ $rc -eq 0 ] && grep -qE 'slots +int +default 4096' '$tmp/out' && grep -qE 'dist +enum' '$tmp/out'"
+  want=64
   expect_usage "list of an unknown workload" nosuchwork list nosuchwork
+  expect_usage "unknown list flag" --frobnicate list --frobnicate
   expect_usage "unknown goalloc tool" nope goalloc nope
+  expect_usage "unknown exec flag" --frobnicate exec --frobnicate -- true
+  expect_usage "exec flag without value" --runs exec --runs
+  expect_usage "report flag without value" --baseline report --baseline
+  want=2
+  "$abench" --version >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "--version prints the version and commit" \
+    "[ $rc -eq 0 ] && grep -qE '^abench [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7,}(-dirty)?|unknown)\)' '$tmp/out'"
+  "$abench" list -v >"$tmp/out"
+  check "list -v keeps the space at each wrap" \
+    "! grep -qE 'slotand|freeshit|objectsare|handsthem' '$tmp/out'"
+  check "list -v prints size ranges as binary units, not floats" \
+    "grep -qE 'memlimit +size .*\[0\.\.1 PiB\]' '$tmp/out' && ! grep -qE '\[[0-9.]+e\+' '$tmp/out'"
   if [ -x "$bindir/goalloc-sizeclasses" ]; then
     "$abench" goalloc sizeclasses >"$tmp/sc"; rc=$?
     check "goalloc sizeclasses passes the tool's CSV through" \

@@ -2,8 +2,10 @@
 """gen_fixture.py - writes the report test's run folder (fixtures/run1/) in the exact results
 schema (results/README.md, version 1; per-cell files as harness/runner writes them).
 Deterministic: rerunning rewrites identical files. Three allocators (sys, jemalloc, goalloc),
-workloads churn (1 and 2 threads, latency of malloc and free) and burst-gc (GC events for
-goalloc only), 3 repetitions, one crashed cell. Per-cell files exist for repetition 0."""
+workloads churn (1 and 2 threads, latency of malloc and free) and burst-gc (mode resolved per
+backend as the runners do for mode=auto: gc on goalloc, with GC events and MemStats columns in
+its timeline; manual on the others), 3 repetitions, one crashed cell, and a fourth allocator
+(boehm) whose churn cells are all n/a. Per-cell files exist for repetition 0."""
 import json, math, os, random, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -12,6 +14,7 @@ ALLOCS = [("sys", 18.0, 1.0), ("jemalloc", 9.0, 1.3), ("goalloc", 12.0, 1.1)]
 KEYS = [("churn", 1, {"size_max": "256", "size_min": "8"}),
         ("churn", 2, {"size_max": "256", "size_min": "8"}),
         ("burst-gc", 1, {"spike": "10"})]
+GC_ALLOCS = ("goalloc",)  # burst-gc runs in mode=gc on these, mode=manual on the others
 
 
 def hgrm(rnd, base):
@@ -30,14 +33,20 @@ def hgrm(rnd, base):
     return "\n".join(lines) + "\n"
 
 
-def timeline(rnd, frag):
+def timeline(rnd, frag, memstats=False):
     out = ["t_s,rss_bytes,live_bytes,allocated,active,resident,mapped,retained"]
     for i in range(40):
         t = i * 0.005
         live = int((8 + 24 * math.sin(i / 39 * math.pi)) * 1048576)
         rss = int(live * frag + 2 * 1048576)
-        out.append("%.6f,%d,%d,%d,,,,"
-                   % (t, rss, live, live))
+        if memstats:  # goalloc's MemStats: HeapAlloc, HeapInuse, resident, HeapReleased
+            active = int(live * (1 + (frag - 1) / 2))
+            resident = int(live * frag + 1048576)
+            out.append("%.6f,%d,%d,%d,%d,%d,%d,%d"
+                       % (t, rss, live, live, active, resident, resident, i * 65536))
+        else:
+            out.append("%.6f,%d,%d,%d,,,,"
+                       % (t, rss, live, live))
     return "\n".join(out) + "\n"
 
 
@@ -53,7 +62,8 @@ def events(alloc):
                        % (t0 + 0.002, c, 150000 + 20000 * c, heap, heap, goal * 2, 64 << 20))
             heap += 1 << 20
             goal = heap * 2
-    out.append("0.150000,phase,steady,12582912,,,,,,,,")
+    # the spike lasts 5 ms of a 0.2 s timeline: short enough for the report's zoom on it
+    out.append("0.015000,phase,steady,12582912,,,,,,,,")
     return "\n".join(out) + "\n"
 
 
@@ -68,17 +78,21 @@ def main():
             "build_type": "Release", "build_flags": "-O2", "host": "fixture-host",
             "cpu_model": "Fixture CPU @ 2.0GHz", "ncpu": 2, "kernel": "6.1.0",
             "thp": "always [madvise] never", "env": {"GOGC": "100"},
-            "allocators": {"sys": "glibc 2.36", "jemalloc": "5.3.0", "goalloc": "goalloc 0.1.0"},
-            "timer": {"ticks_per_ns": 2.0, "overhead_ticks": 40, "overhead_ns": 20,
-                      "mean_sample_interval_ops": 64},
+            "allocators": {"sys": "glibc 2.36", "jemalloc": "5.3.0", "goalloc": "goalloc 0.1.0",
+                           "boehm": "Boehm GC 8.2.2"},
+            "timer": {"ticks_per_ns": 2.596129, "overhead_ticks": 40, "overhead_ns": 20,
+                      "resolution_ns": 0.5, "mean_sample_interval_ops": 64},
             "matrix": {"alloc": ["sys", "jemalloc", "goalloc"], "reps": 3}}
     with open(os.path.join(RUN, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
         f.write("\n")
     rows, idx = [], 0
     for rep in range(3):
-        for wl, th, params in KEYS:
+        for wl, th, params0 in KEYS:
             for alloc, nsop, frag in ALLOCS:
+                params = dict(params0)
+                if wl == "burst-gc":
+                    params["mode"] = "gc" if alloc in GC_ALLOCS else "manual"
                 cid = "%04d_%s_%s_t%d_r%d" % (idx, alloc, wl, th, rep)
                 idx += 1
                 v = nsop * (1 + rnd.uniform(-0.03, 0.03)) * (1.15 if th == 2 else 1)
@@ -110,11 +124,16 @@ def main():
                                                "workload", "threads", "params", "rep", "seed")}
                     row.update({"status": "crash", "signal": 11, "error": "killed by signal 11 (SIGSEGV)"})
                 rows.append(row)
+                if wl == "churn" and alloc == "goalloc":
+                    rows.append({"schema": 1, "cell_id": "boehm_churn_t%d_r%d" % (th, rep),
+                                 "alloc": "boehm", "workload": "churn", "threads": th,
+                                 "params": params, "rep": rep, "seed": 1 + rep, "status": "na",
+                                 "error": "abench-runner-boehm: n/a: fixture reason"})
                 if rep == 0 and row["status"] == "ok":
                     d = os.path.join(RUN, "cells", cid)
                     os.makedirs(d, exist_ok=True)
                     with open(os.path.join(d, "timeline.csv"), "w") as f:
-                        f.write(timeline(rnd, frag))
+                        f.write(timeline(rnd, frag, memstats=alloc == "goalloc"))
                     with open(os.path.join(d, "events.csv"), "w") as f:
                         f.write(events(alloc if wl == "burst-gc" else ""))
                     if wl == "churn":

@@ -2,7 +2,8 @@
 # test_exec.sh ABENCH PROBE STATIC_PROBE WORKDIR - `abench exec` on a small real program:
 # the preload is verified for each backend, hyperfine's runs become rows of the results schema
 # (with wall time and the wait4 peak RSS), boehm is n/a, a static binary (where LD_PRELOAD
-# cannot take) is refused, and bad arguments exit 2 with a one-line reason.
+# cannot take) is refused, and bad arguments exit 64 with a one-line reason. The command is
+# printed shell-quoted, with hyperfine's "X ran N ± s times faster than Y" summary.
 set -u
 AB=$1 PROBE=$2 STATIC=$3 W=$4
 rm -rf "$W" && mkdir -p "$W"
@@ -15,11 +16,18 @@ for lib in /usr/lib/*-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2; do
     [ -e "$lib" ] && allocs=sys,jemalloc,boehm && break
 done
 
-"$AB" exec --alloc "$allocs" --runs 3 --warmup 0 --out "$W/e1" -- "$PROBE" 2000 >"$W/e1.out" 2>&1
+"$AB" exec --alloc "$allocs" --runs 3 --warmup 0 --out "$W/e1" -- "$PROBE" 2000 "a b" >"$W/e1.out" 2>&1
 rc=$?
 [ $rc -eq 0 ] && ok "exec on a dynamic program exits 0" || { bad "exec exit $rc"; cat "$W/e1.out"; }
 grep -q '^sys .*none (libc) *3 ' "$W/e1.out" && ok "sys row in the table" || bad "sys row missing"
 grep -q '^boehm *n/a' "$W/e1.out" && ok "boehm is n/a" || bad "boehm not n/a"
+grep -qF "abench exec: $PROBE 2000 'a b'  (hyperfine" "$W/e1.out" && ok "the command is printed shell-quoted" ||
+    { bad "command not quoted"; cat "$W/e1.out"; }
+if [[ $allocs == *jemalloc* ]]; then
+    grep -qE '^  (sys|jemalloc) ran$' "$W/e1.out" &&
+        grep -qE '^    [0-9]+\.[0-9]{2} ± [0-9]+\.[0-9]{2} times faster than (sys|jemalloc)$' "$W/e1.out" &&
+        ok "hyperfine-like 'X ran N ± s times faster than Y' summary" || { bad "no summary"; cat "$W/e1.out"; }
+fi
 grep -q "boehm: n/a: Debian's libgc does not redirect malloc" "$W/e1.out" && ok "n/a says why" || bad "n/a reason missing"
 if [[ $allocs == *jemalloc* ]]; then
     grep -q '^jemalloc *verified *3 ' "$W/e1.out" && ok "jemalloc preload verified" || bad "jemalloc not verified"
@@ -46,6 +54,8 @@ assert len(na) == 1 and na[0]["status"] == "na" and "wall_s" not in na[0], na
 PY
 "$AB" report "$W/e1" >"$W/r1.out" 2>&1 && [ -s "$W/e1/plots/relative_time.svg" ] &&
     ok "abench report draws an exec run" || { bad "report on exec run"; cat "$W/r1.out"; }
+! grep -qE 't=-1|threads -1|threads=-1' "$W/e1/report.md" "$W/e1/report.html" "$W/e1"/plots/*.svg &&
+    ok "the report on an exec run shows no threads -1" || bad "report shows threads -1"
 
 "$AB" exec --alloc sys --runs 2 --out "$W/e2" -- "$STATIC" 10 >"$W/e2.out" 2>&1
 rc=$?
@@ -57,7 +67,7 @@ check_usage() { # NAME PATTERN ARGS...
     local name=$1 pat=$2; shift 2
     "$AB" exec "$@" >"$W/u.out" 2>&1
     local rc=$?
-    if [ $rc -eq 2 ] && grep -q -- "$pat" "$W/u.out"; then ok "$name"; else bad "$name (exit $rc)"; cat "$W/u.out"; fi
+    if [ $rc -eq 64 ] && grep -q -- "$pat" "$W/u.out"; then ok "$name"; else bad "$name (exit $rc)"; cat "$W/u.out"; fi
 }
 check_usage "unknown backend" "unknown backend 'nosuch'" --alloc sys,nosuch -- "$PROBE"
 check_usage "missing program" "no such executable on PATH" -- no-such-program-xyz
