@@ -471,10 +471,11 @@ static inline void *small_alloc(gcache *g, unsigned spc, ga_span **sp, bool *dir
     return p;
 }
 
+/* Every sub-object starts at offset 0 or 8 of its block, as in the manual path (malloc.c,
+ * departure 2): goalloc_gc.h promises 8-byte alignment below 16 B. */
 static void *tiny_alloc(gcache *g, size_t size)
 {
-    size_t align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
-    size_t off = (g->tinyoffset + align - 1) & ~(align - 1);
+    size_t off = (g->tinyoffset + 7) & ~(size_t)7;
     g->tiny_allocs++;
     if (GA_LIKELY(g->tiny != 0 && off + size <= GA_TINY_SIZE)) {
         g->tinyoffset = off + size;
