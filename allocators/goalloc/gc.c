@@ -528,7 +528,7 @@ static void *alloc_impl(size_t size, bool noscan, const ga_gc_type *t, size_t co
         return p;
     }
     if (size == 0) size = 1;
-    if (noscan && size < GA_TINY_SIZE) {
+    if (noscan && size <= GA_TINY_MAX) {
         p = tiny_alloc(g, size);
         if (!p) goto fail;
         return p;

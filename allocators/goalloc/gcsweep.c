@@ -275,7 +275,8 @@ ga_span *_ga_gc_span_new(size_t npages, unsigned spc)
         _ga_mheap_free_span(s);
         return NULL;
     }
-    s->ci = GA_GC_CI; /* from now on ga_free routes its objects to gc.c */
+    s->ci = GA_GC_CI;                 /* from now on ga_free routes its objects to gc.c */
+    _ga_heaparena_set_span(s, false); /* the class map: not a manual small span */
     return s;
 }
 

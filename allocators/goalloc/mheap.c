@@ -33,6 +33,7 @@ static void heap_init_once(void)
     _ga_mcentral_init();
     pages = _ga_pagealloc_new();
     if (!pages) _ga_fatal("cannot allocate the page allocator's metadata");
+    _ga_heaparena_init(); /* the class map must exist before any mcache (retried at growth) */
 }
 
 void _ga_mheap_init(void)
