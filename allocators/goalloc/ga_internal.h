@@ -58,6 +58,15 @@ __attribute__((format(printf, 1, 2))) void _ga_warn(const char *fmt, ...);
  * can share; 9..15 B take the 16-byte class, as they would take a block of their own. */
 #define GA_TINY_MAX 8
 
+/* The one tiny policy of manual and collected allocation: the offset of a 1..GA_TINY_MAX-byte
+ * sub-object in a block with `used` bytes taken (0 or 8: 8-byte alignment), or GA_TINY_SIZE
+ * when it does not fit. */
+static inline size_t _ga_tiny_offset(size_t used, size_t size)
+{
+    size_t off = (used + 7) & ~(size_t)7;
+    return off + size <= GA_TINY_SIZE ? off : GA_TINY_SIZE;
+}
+
 /* ---- os.c: the only file that calls mmap/madvise/mprotect ---- */
 
 /* Reserve `size` bytes of address space aligned to `align` (power of two), PROT_NONE,
@@ -371,11 +380,43 @@ typedef struct ga_span {
     uint64_t *gcmarkbits; /* for the GC (issue 5); NULL in manual mode */
     ga_tinymeta *tiny;    /* tiny spans only */
     struct ga_span *next, *prev;
-    struct ga_spanlist *list; /* mcentral list holding the span, NULL when cached or large */
+    struct ga_spanlist *list; /* list holding the span (mcentral or gcsweep), NULL when none */
     uint64_t allocbits[GA_MAX_OBJS_PER_SPAN / 64];
 } __attribute__((aligned(64))) ga_span; /* no false sharing between spans of two threads */
 
 extern ga_span _ga_span_empty; /* the static dummy span with no free slot */
+
+/* The one span list type, of mcentral's lists (manual spans) and gcsweep's (collected spans):
+ * doubly linked through span.next/prev, span.list naming the list, n its length. The list's
+ * owner serialises every call (its lock). */
+typedef struct ga_spanlist {
+    ga_span *first;
+    size_t n;
+} ga_spanlist;
+void _ga_spanlist_push(ga_spanlist *l, ga_span *s); /* s is on no list */
+void _ga_spanlist_remove(ga_span *s);               /* s is on a list */
+/* Every span's prev/list links agree and the length is n; each span also passes ok(s, arg). */
+bool _ga_spanlist_is_valid(const ga_spanlist *l, bool (*ok)(const ga_span *s, const void *arg),
+                           const void *arg);
+
+/* The next-free fast path of manual and collected allocation (spec 3.2 nextFreeFast): the
+ * next slot from the alloc cache, or NULL when the cache is empty or the slot ends its
+ * 64-slot word (then _ga_span_next_free refills it). The span's owner only. */
+static inline __attribute__((always_inline)) void *_ga_span_next_fast(ga_span *s)
+{
+    uint64_t cache = s->alloccache;
+    if (GA_LIKELY(cache != 0)) {
+        unsigned bit = (unsigned)__builtin_ctzll(cache);
+        unsigned idx = s->freeindex + bit, next = idx + 1;
+        if (GA_LIKELY(idx < s->nelems && ((next & 63) != 0 || next == s->nelems))) {
+            s->alloccache = (cache >> bit) >> 1;
+            s->freeindex = (uint16_t)next;
+            s->nalloc++;
+            return (void *)(s->base + idx * s->elemsize);
+        }
+    }
+    return NULL;
+}
 
 /* Sets up a fresh span over [base, base + npages pages) for cache index ci (0/1 = large). */
 void _ga_span_init(ga_span *s, uintptr_t base, size_t npages, unsigned ci);
@@ -568,6 +609,14 @@ typedef struct ga_thread_counters {
 #undef GA_X
 } ga_thread_counters;
 
+/* The same counters as plain values: totals under a lock, and the collector's per-mutator
+ * counts (gc.c), which only their thread or the stopped world touch. */
+typedef struct ga_counter_values {
+#define GA_X(name, desc) uint64_t name;
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
+} ga_counter_values;
+
 /* One entry per cache index: the current span, the local free list, the counters. */
 typedef struct ga_mcache_class {
     ga_span *span; /* current span, &_ga_span_empty when none */
@@ -607,7 +656,7 @@ extern __thread ga_mcache *_ga_tls_mcache __attribute__((tls_model("initial-exec
 
 ga_mcache *_ga_mcache_create(void); /* the calling thread's mcache, created on first use */
 void *_ga_mcache_alloc_slow(ga_mcache *c, unsigned ci); /* a block when the fast path fails */
-void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size, size_t align);
+void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size);
 void _ga_mcache_tiny_free(ga_mcache *c, ga_span *s, uintptr_t p);
 size_t _ga_mcache_tiny_usable(const ga_span *s, uintptr_t p);
 void _ga_mcache_release_half(ga_mcache *c, unsigned ci); /* free list over its cap */
@@ -628,8 +677,21 @@ void _ga_mcache_meta_stats(size_t *inuse, size_t *sys);
  * count updates; free of a block on a small span's page with room on the list is the TLS
  * load, one range check, one class-map byte, one push and the room and count updates.
  * Everything else is a tail call to the slow functions below. */
+/* Class by (size + 7) / 8 (24 B -> 32 B) and the same as a cache index (9..1016 B). */
+extern uint8_t _ga_class16[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1]
+    __attribute__((visibility("hidden")));
 extern uint8_t _ga_ci8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1]
-    __attribute__((visibility("hidden")));       /* cache index by (size + 7) / 8, 9..1016 B */
+    __attribute__((visibility("hidden")));
+void _ga_class_tables_init(void); /* fills both (the heap's initialisation, once) */
+
+/* The class of a request of 1..GA_MAX_SMALL_SIZE bytes, for manual and collected objects
+ * alike: Go's classes, with 17..24 B in the 32-byte class (16-byte alignment from 16 B). */
+static inline unsigned _ga_class_of(size_t size)
+{
+    if (size <= GA_SMALL_SIZE_MAX - 8) return _ga_class16[(size + 7) >> 3];
+    return _ga_size_to_class(size);
+}
+
 void *_ga_malloc_slow(size_t size);              /* the thread's first, tiny, 1017 B and up */
 void *_ga_span_alloc(ga_mcache *c, unsigned ci); /* the local list of ci is empty */
 void _ga_free_slow(ga_mcache *c, void *p);       /* everything the fast path leaves */

@@ -75,11 +75,12 @@
 #define GA_LARGE_CUTOFF (GA_MAX_SMALL_SIZE - 8) /* larger requests get their own span */
 #define GA_MAX_REQUEST ((size_t)1 << (GA_ADDR_BITS - 1))
 
-/* Go's fine table with the 24-byte class replaced by 32 (departure 1 above); _ga_ci8 holds the
- * same classes as cache indexes (class << 1 | noscan), what malloc's fast path indexes with. */
-static uint8_t class8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
+/* Go's fine table with the 24-byte class replaced by 32 (departure 1 above), the one class
+ * rounding of manual and collected allocation (_ga_class_of); _ga_ci8 holds the same classes
+ * as cache indexes (class << 1 | noscan), what malloc's fast path indexes with. Filled once
+ * by the heap's initialisation (mheap.c). */
+uint8_t _ga_class16[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
 uint8_t _ga_ci8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
-static pthread_once_t class8_once = PTHREAD_ONCE_INIT;
 
 #ifdef GOALLOC_TEST_HOOKS
 /* Test builds only (-DGOALLOC_TEST_HOOKS=ON): GOALLOC_TEST_SLOWDOWN=N spins N iterations in
@@ -93,23 +94,22 @@ void _ga_test_slowdown(void)
 }
 #endif
 
-static void class8_init(void)
+void _ga_class_tables_init(void)
 {
 #ifdef GOALLOC_TEST_HOOKS
     const char *v = getenv("GOALLOC_TEST_SLOWDOWN"); /* getenv/strtoul do not allocate */
     if (v) test_slowdown = strtoul(v, NULL, 10);
 #endif
-    for (size_t i = 0; i < sizeof class8; i++) {
+    for (size_t i = 0; i < sizeof _ga_class16; i++) {
         unsigned c = _ga_size_to_class8[i];
         if (i * GA_SMALL_SIZE_DIV >= GA_TINY_SIZE && (_ga_class_to_size[c] & 15) != 0) c++;
-        class8[i] = (uint8_t)c;
+        _ga_class16[i] = (uint8_t)c;
         _ga_ci8[i] = (uint8_t)(c << 1 | 1);
     }
 }
 
 static GA_NOINLINE ga_mcache *mcache_slow(void)
 {
-    pthread_once(&class8_once, class8_init);
     return _ga_mcache_create();
 }
 
@@ -117,21 +117,6 @@ static inline ga_mcache *get_mcache(void)
 {
     ga_mcache *c = _ga_tls_mcache;
     return GA_LIKELY(c != NULL) ? c : mcache_slow();
-}
-
-/* Size class of a request of 16..GA_MAX_SMALL_SIZE bytes, 16-byte aligned classes only. */
-static inline unsigned class_of(size_t size)
-{
-    if (size <= GA_SMALL_SIZE_MAX - 8)
-        return class8[(size + GA_SMALL_SIZE_DIV - 1) / GA_SMALL_SIZE_DIV];
-    return _ga_size_to_class(size);
-}
-
-/* Offset alignment of a tiny sub-object: always 8 (departure 2 above). */
-static inline size_t tiny_align(size_t size)
-{
-    (void)size;
-    return 8;
 }
 
 /* ---- Fast paths ---- */
@@ -157,18 +142,11 @@ void *_ga_span_alloc(ga_mcache *c, unsigned ci)
     ga_mcache_class *e = &c->cls[ci];
     void *p;
     ga_span *s = e->span;
-    uint64_t cache = s->alloccache;
-    if (GA_LIKELY(cache != 0)) {
-        unsigned bit = (unsigned)__builtin_ctzll(cache);
-        unsigned idx = s->freeindex + bit, next = idx + 1;
-        if (GA_LIKELY(idx < s->nelems && ((next & 63) != 0 || next == s->nelems))) {
-            s->alloccache = (cache >> bit) >> 1;
-            s->freeindex = (uint16_t)next;
-            s->nalloc++;
-            GA_COUNTER_ADD(e->nmalloc, 1);
-            GA_UNPOISON(s->base + idx * s->elemsize, s->elemsize);
-            return (void *)(s->base + idx * s->elemsize);
-        }
+    p = _ga_span_next_fast(s);
+    if (GA_LIKELY(p != NULL)) {
+        GA_COUNTER_ADD(e->nmalloc, 1);
+        GA_UNPOISON(p, s->elemsize);
+        return p;
     }
     p = _ga_mcache_alloc_slow(c, ci);
     if (GA_LIKELY(p != NULL)) {
@@ -183,9 +161,8 @@ void *_ga_span_alloc(ga_mcache *c, unsigned ci)
 /* Budget: an aligned bump inside the current 16-byte block and one relaxed 16-bit store. */
 static inline __attribute__((always_inline)) void *tiny_alloc(ga_mcache *c, size_t size)
 {
-    size_t align = tiny_align(size);
-    size_t off = (c->tinyoffset + align - 1) & ~(align - 1);
-    if (GA_LIKELY(c->tiny != 0 && off + size <= GA_TINY_SIZE)) {
+    size_t off = _ga_tiny_offset(c->tinyoffset, size);
+    if (GA_LIKELY(c->tiny != 0 && off < GA_TINY_SIZE)) {
         c->tinyoffset = off + size;
         c->tinycount++;
         GA_COUNTER_ADD(c->ctr.tiny_allocs, 1);
@@ -194,7 +171,7 @@ static inline __attribute__((always_inline)) void *tiny_alloc(ga_mcache *c, size
         atomic_store_explicit(c->tinyboundsp, c->tinybounds, memory_order_relaxed);
         return (void *)(c->tiny + off);
     }
-    void *p = _ga_mcache_tiny_alloc_slow(c, size, align);
+    void *p = _ga_mcache_tiny_alloc_slow(c, size);
     if (!p) errno = ENOMEM;
     return p;
 }
@@ -256,7 +233,7 @@ void *ga_calloc(size_t n, size_t size)
         return p;
     }
     if (total > GA_LARGE_CUTOFF) return large_alloc(c, total, true);
-    unsigned ci = class_of(total) << 1 | 1;
+    unsigned ci = _ga_class_of(total) << 1 | 1;
     bool dirty = c->cls[ci].free != NULL;
     void *p = small_alloc(c, ci);
     if (p && (dirty || c->cls[ci].span->needzero)) memset(p, 0, _ga_class_to_size[ci >> 1]);
@@ -402,7 +379,7 @@ static unsigned index_for(size_t n)
 {
     if (n <= GA_TINY_MAX) return GA_TINY_CENTRAL;
     if (n > GA_LARGE_CUTOFF) return GA_LARGE_SPAN_CLASS;
-    return class_of(n) << 1 | 1;
+    return _ga_class_of(n) << 1 | 1;
 }
 
 void *ga_realloc(void *p, size_t size)
@@ -452,7 +429,7 @@ static void *aligned_impl(size_t align, size_t size)
         return NULL;
     }
     if (size <= GA_LARGE_CUTOFF && align <= GA_PAGE_SIZE) { /* slots are only page aligned */
-        for (unsigned cls = class_of(size); cls < GA_NUM_SIZE_CLASSES; cls++)
+        for (unsigned cls = _ga_class_of(size); cls < GA_NUM_SIZE_CLASSES; cls++)
             if (_ga_class_to_size[cls] % align == 0 && _ga_class_to_size[cls] <= GA_LARGE_CUTOFF)
                 return small_alloc(c, cls << 1 | 1);
     }

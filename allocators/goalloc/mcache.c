@@ -234,9 +234,8 @@ static void *tiny_block(ga_mcache *c)
     return p;
 }
 
-void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size, size_t align)
+void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size)
 {
-    (void)align; /* a fresh block starts at offset 0, aligned for everything */
     uintptr_t blk = (uintptr_t)tiny_block(c);
     if (!blk) return NULL;
     ga_span *s = _ga_span_of(blk);
