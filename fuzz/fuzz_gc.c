@@ -1,9 +1,10 @@
 /* fuzz_gc.c - goalloc's garbage collector (gc.c, gcmark.c, gcsweep.c) against a graph model:
  * random allocations (untyped scan, typed, noscan, tiny, large), pointer stores (interior
  * pointers too), root changes, explicit frees of objects nothing refers to, content writes
- * and forced collections. After every collection each object the model reaches from a root
- * is still owned by goalloc and holds exactly what was written; at the end of an input, with
- * every root cleared, one collection leaves HeapAlloc at 0 and the span lists valid.
+ * and forced collections. Every new object is aligned as goalloc_gc.h promises. After every
+ * collection each object the model reaches from a root is still owned by goalloc and holds exactly
+ * what was written; at the end of an input, with every root cleared, one collection leaves
+ * HeapAlloc at 0 and the span lists valid.
  *
  * Input: a byte stream of operations (fz.h decoding; short inputs read zeros). Each input
  * starts from an empty collected heap (the previous input's objects are garbage by then).
@@ -122,6 +123,10 @@ static void new_obj(fz_input *in)
         o->p = ga_gc_alloc(o->size,
                            o->kind == K_NOSCAN || o->kind == K_TINY ? GA_GC_NOSCAN : GA_GC_SCAN);
     FZ_CHECK(o->p != NULL, "gc: allocation of %zu B (kind %d) failed", o->size, o->kind);
+    size_t align = o->size >= 16 ? 16 : 8; /* goalloc_gc.h */
+    FZ_CHECK(((uintptr_t)o->p & (align - 1)) == 0,
+             "gc: object of %zu B (kind %d) at %p not %zu-aligned", o->size, o->kind, (void *)o->p,
+             align);
     for (size_t i = 0; i < o->size; i++)
         FZ_CHECK(o->p[i] == 0, "gc: new object (kind %d, %zu B) byte %zu not zero", o->kind,
                  o->size, i);

@@ -53,6 +53,19 @@ __attribute__((format(printf, 1, 2))) void _ga_warn(const char *fmt, ...);
 #define GA_ADDR_BITS 48
 #define GA_MAX_SMALL_SIZE 32768
 #define GA_TINY_SIZE 16
+/* Requests of 1..GA_TINY_MAX bytes (pointer-free) share tiny blocks: sub-objects start at
+ * offset 0 or 8 (8-byte alignment, malloc.c departure 2), so only objects of up to 8 bytes
+ * can share; 9..15 B take the 16-byte class, as they would take a block of their own. */
+#define GA_TINY_MAX 8
+
+/* The one tiny policy of manual and collected allocation: the offset of a 1..GA_TINY_MAX-byte
+ * sub-object in a block with `used` bytes taken (0 or 8: 8-byte alignment), or GA_TINY_SIZE
+ * when it does not fit. */
+static inline size_t _ga_tiny_offset(size_t used, size_t size)
+{
+    size_t off = (used + 7) & ~(size_t)7;
+    return off + size <= GA_TINY_SIZE ? off : GA_TINY_SIZE;
+}
 
 /* ---- os.c: the only file that calls mmap/madvise/mprotect ---- */
 
@@ -373,11 +386,43 @@ typedef struct ga_span {
     uint64_t *gcmarkbits; /* for the GC (issue 5); NULL in manual mode */
     ga_tinymeta *tiny;    /* tiny spans only */
     struct ga_span *next, *prev;
-    struct ga_spanlist *list; /* mcentral list holding the span, NULL when cached or large */
+    struct ga_spanlist *list; /* list holding the span (mcentral or gcsweep), NULL when none */
     uint64_t allocbits[GA_MAX_OBJS_PER_SPAN / 64];
 } __attribute__((aligned(64))) ga_span; /* no false sharing between spans of two threads */
 
 extern ga_span _ga_span_empty; /* the static dummy span with no free slot */
+
+/* The one span list type, of mcentral's lists (manual spans) and gcsweep's (collected spans):
+ * doubly linked through span.next/prev, span.list naming the list, n its length. The list's
+ * owner serialises every call (its lock). */
+typedef struct ga_spanlist {
+    ga_span *first;
+    size_t n;
+} ga_spanlist;
+void _ga_spanlist_push(ga_spanlist *l, ga_span *s); /* s is on no list */
+void _ga_spanlist_remove(ga_span *s);               /* s is on a list */
+/* Every span's prev/list links agree and the length is n; each span also passes ok(s, arg). */
+bool _ga_spanlist_is_valid(const ga_spanlist *l, bool (*ok)(const ga_span *s, const void *arg),
+                           const void *arg);
+
+/* The next-free fast path of manual and collected allocation (spec 3.2 nextFreeFast): the
+ * next slot from the alloc cache, or NULL when the cache is empty or the slot ends its
+ * 64-slot word (then _ga_span_next_free refills it). The span's owner only. */
+static inline __attribute__((always_inline)) void *_ga_span_next_fast(ga_span *s)
+{
+    uint64_t cache = s->alloccache;
+    if (GA_LIKELY(cache != 0)) {
+        unsigned bit = (unsigned)__builtin_ctzll(cache);
+        unsigned idx = s->freeindex + bit, next = idx + 1;
+        if (GA_LIKELY(idx < s->nelems && ((next & 63) != 0 || next == s->nelems))) {
+            s->alloccache = (cache >> bit) >> 1;
+            s->freeindex = (uint16_t)next;
+            s->nalloc++;
+            return (void *)(s->base + idx * s->elemsize);
+        }
+    }
+    return NULL;
+}
 
 /* Sets up a fresh span over [base, base + npages pages) for cache index ci (0/1 = large). */
 void _ga_span_init(ga_span *s, uintptr_t base, size_t npages, unsigned ci);
@@ -410,6 +455,20 @@ typedef struct ga_heaparena {
 
 #define GA_ARENA_INDEX_SIZE ((size_t)1 << (GA_ADDR_BITS - GA_ARENA_SHIFT))
 extern ga_heaparena **_ga_arenas;
+
+/* The class map: one byte per page of the first 256 GiB above Go's first arena hint (where
+ * the heap lives unless the kernel refuses the hints): the cache index of the small manual
+ * span holding the page (2 .. GA_NUM_SPAN_CLASSES - 1), 0 for every other page (free, large,
+ * tiny, collected, or not goalloc's). It lets free() find a block's list with one load (the
+ * fast path in malloc.c); everything else goes through the arena map. Set with the arena
+ * map (_ga_heaparena_set_span); reserved with the arena index, before any mcache exists, so
+ * a thread with an mcache may read it unchecked. */
+#define GA_CLASSMAP_FIRST (((uintptr_t)0x00c0 << 32) >> GA_PAGE_SHIFT) /* first page covered */
+#define GA_CLASSMAP_PAGES ((size_t)1 << 25)                            /* 256 GiB of pages */
+extern uint8_t *_ga_classmap __attribute__((visibility("hidden")));
+/* The arena index and the class map; idempotent, false when their space cannot be mapped
+ * (called by _ga_mheap_init). */
+bool _ga_heaparena_init(void);
 
 /* Reserves `size` bytes (a multiple of GA_ARENA_SIZE) of arenas near Go's hints, PROT_NONE,
  * with their metadata. 0 on failure. Heap lock held. */
@@ -528,11 +587,26 @@ static inline void _ga_link_set(void *block, void *next)
     X(tiny_allocs, "tiny sub-objects allocated")                                                   \
     X(tiny_frees, "tiny sub-objects freed")
 
-/* Counters of one thread that other threads read (ga_read_memstats): the owner adds with a
- * relaxed load and store (no locked instruction), readers load relaxed. */
+/* Counters of one thread that other threads read (ga_read_memstats): only the owner writes,
+ * with no locked instruction, and readers load relaxed. On x86-64 the owner's add is a plain
+ * add through a non-atomic lvalue, which the compiler folds into the fast paths' addressing
+ * (one `add` to memory; an aligned 8-byte store is single-copy atomic there, so a reader sees
+ * the old or the new value, at worst a moment late). Elsewhere, and under ThreadSanitizer
+ * (which must see every access as atomic), a relaxed load and store. */
+#if defined(__SANITIZE_THREAD__)
+#define GA_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define GA_TSAN 1
+#endif
+#endif
+#if defined(__x86_64__) && !defined(GA_TSAN)
+#define GA_COUNTER_ADD(ctr, n) (*(uint64_t *)&(ctr) += (n))
+#else
 #define GA_COUNTER_ADD(ctr, n)                                                                     \
     atomic_store_explicit(&(ctr), atomic_load_explicit(&(ctr), memory_order_relaxed) + (n),        \
                           memory_order_relaxed)
+#endif
 #define GA_COUNTER_GET(ctr) atomic_load_explicit(&(ctr), memory_order_relaxed)
 
 typedef struct ga_thread_counters {
@@ -541,17 +615,30 @@ typedef struct ga_thread_counters {
 #undef GA_X
 } ga_thread_counters;
 
+/* The same counters as plain values: totals under a lock, and the collector's per-mutator
+ * counts (gc.c), which only their thread or the stopped world touch. */
+typedef struct ga_counter_values {
+#define GA_X(name, desc) uint64_t name;
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
+} ga_counter_values;
+
 /* One entry per cache index: the current span, the local free list, the counters. */
 typedef struct ga_mcache_class {
-    ga_span *span;  /* current span, &_ga_span_empty when none */
-    void *free;     /* LIFO of blocks freed on this thread, linked through their first word */
-    uint32_t nfree; /* length of free */
-    uint32_t cap;   /* above this, half of free goes back to the spans */
+    ga_span *span; /* current span, &_ga_span_empty when none */
+    void *free;    /* LIFO of blocks freed on this thread, linked through their first word */
+    uint32_t room; /* cap - length of free: pushes left before half of it goes back */
+    uint32_t cap;  /* bound of free's length; 0 for the indexes with no list (0, 1) */
     _Atomic uint64_t nmalloc; /* blocks allocated since the last flush (GA_COUNTER_ADD) */
     _Atomic uint64_t nfreed;  /* blocks freed since the last flush (GA_COUNTER_ADD) */
 } ga_mcache_class;
 
 #define GA_SPANCACHE_MAX 16
+
+static inline uint32_t _ga_mcache_nfree(const ga_mcache_class *e)
+{
+    return e->cap - e->room;
+}
 
 /* Invariants: every cls[ci].span is &_ga_span_empty or owned by this mcache; every block on
  * cls[ci].free is allocated in its span and counted in nfreed; the tiny block (if any) is an
@@ -575,7 +662,7 @@ extern __thread ga_mcache *_ga_tls_mcache __attribute__((tls_model("initial-exec
 
 ga_mcache *_ga_mcache_create(void); /* the calling thread's mcache, created on first use */
 void *_ga_mcache_alloc_slow(ga_mcache *c, unsigned ci); /* a block when the fast path fails */
-void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size, size_t align);
+void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size);
 void _ga_mcache_tiny_free(ga_mcache *c, ga_span *s, uintptr_t p);
 size_t _ga_mcache_tiny_usable(const ga_span *s, uintptr_t p);
 void _ga_mcache_release_half(ga_mcache *c, unsigned ci); /* free list over its cap */
@@ -586,6 +673,83 @@ void _ga_mcache_lock_registry(void);
 void _ga_mcache_unlock_registry(bool reinit);
 size_t _ga_mcache_count(void);
 void _ga_mcache_meta_stats(size_t *inuse, size_t *sys);
+
+/* ---- malloc.c: the fast paths of malloc and free ----
+ *
+ * Inline here so that the exported malloc and free (preload.c) are the fast paths themselves,
+ * as ga_malloc and ga_free are. Budget, with no stack frame, no lock and no atomic (the
+ * counts are GA_COUNTER_ADD's plain add): malloc of 9..1016 B with a block on the thread's
+ * local list is the TLS load, one range check, one table load, one pop and the room and
+ * count updates; free of a block on a small span's page with room on the list is the TLS
+ * load, one range check, one class-map byte, one push and the room and count updates.
+ * Everything else is a tail call to the slow functions below. */
+/* Class by (size + 7) / 8 (24 B -> 32 B) and the same as a cache index (9..1016 B). */
+extern uint8_t _ga_class16[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1]
+    __attribute__((visibility("hidden")));
+extern uint8_t _ga_ci8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1]
+    __attribute__((visibility("hidden")));
+void _ga_class_tables_init(void); /* fills both (the heap's initialisation, once) */
+
+/* The class of a request of 1..GA_MAX_SMALL_SIZE bytes, for manual and collected objects
+ * alike: Go's classes, with 17..24 B in the 32-byte class (16-byte alignment from 16 B). */
+static inline unsigned _ga_class_of(size_t size)
+{
+    if (size <= GA_SMALL_SIZE_MAX - 8) return _ga_class16[(size + 7) >> 3];
+    return _ga_size_to_class(size);
+}
+
+void *_ga_malloc_slow(size_t size);              /* the thread's first, tiny, 1017 B and up */
+void *_ga_span_alloc(ga_mcache *c, unsigned ci); /* the local list of ci is empty */
+void _ga_free_slow(ga_mcache *c, void *p);       /* everything the fast path leaves */
+void _ga_free_check(ga_mcache *c, unsigned ci, void *p); /* debug >= 1: p is a block of ci */
+#ifdef GOALLOC_TEST_HOOKS
+void _ga_test_slowdown(void); /* GOALLOC_TEST_SLOWDOWN: the perf gate's injected slowdown */
+#endif
+
+static inline __attribute__((always_inline)) void *_ga_malloc_fast(size_t size)
+{
+#ifdef GOALLOC_TEST_HOOKS
+    _ga_test_slowdown();
+#endif
+    ga_mcache *c = _ga_tls_mcache;
+    if (GA_LIKELY(c != NULL &&
+                  size - (GA_TINY_MAX + 1) <= GA_SMALL_SIZE_MAX - 8 - (GA_TINY_MAX + 1))) {
+        unsigned ci = _ga_ci8[(size + 7) >> 3];
+        ga_mcache_class *e = &c->cls[ci];
+        void *p = e->free;
+        if (GA_LIKELY(p != NULL)) {
+            GA_UNPOISON(p, _ga_class_to_size[ci >> 1]);
+            e->free = *(void **)p;
+            e->room++;
+            GA_COUNTER_ADD(e->nmalloc, 1);
+            return p;
+        }
+        return _ga_span_alloc(c, ci);
+    }
+    return _ga_malloc_slow(size);
+}
+
+/* At debug level 0 it trusts that p is a block goalloc handed out; from level 1 the block is
+ * checked through the arena map first. */
+static inline __attribute__((always_inline)) void _ga_free_fast(void *p)
+{
+    uintptr_t page = ((uintptr_t)p >> GA_PAGE_SHIFT) - GA_CLASSMAP_FIRST;
+    ga_mcache *c = _ga_tls_mcache;
+    if (GA_LIKELY(page < GA_CLASSMAP_PAGES && c != NULL)) {
+        unsigned ci = __atomic_load_n(&_ga_classmap[page], __ATOMIC_RELAXED);
+        ga_mcache_class *e = &c->cls[ci]; /* ci 0 (not a small block): room is always 0 */
+        if (GA_LIKELY(e->room != 0)) {
+            if (GOALLOC_DEBUG >= 1) _ga_free_check(c, ci, p);
+            *(void **)p = e->free;
+            GA_POISON(p, _ga_class_to_size[ci >> 1]);
+            e->free = p;
+            e->room--;
+            GA_COUNTER_ADD(e->nfreed, 1);
+            return;
+        }
+    }
+    _ga_free_slow(c, p);
+}
 
 /* ---- stats.c: heap statistics, MemStats (spec 11) ----
  *

@@ -48,13 +48,13 @@
  * half the time: a limit below the live heap slows the program (and lets the heap overshoot)
  * without hanging it. ga_gc() always collects (forced).
  *
- * Accounting: each gcache counts its allocations per class (no atomics), merged into the
- * totals when the world stops and at detach; sweeps count the frees. After ga_gc() the merged
- * HeapAlloc of collected objects equals the class-rounded bytes of the marked objects.
- * Explicit free of a small collected object changes no counter (the object lives on in the
- * reuse list, as in Go's freegc, and only objects of the thread's current span go there, so
- * no two threads ever write the pointer bits of one span); a large one is freed and counted
- * at once.
+ * Accounting: each gcache counts its allocations per class and the GA_THREAD_COUNTERS of
+ * the manual path (no atomics), merged into the totals when the world stops and at detach; sweeps
+ * count the frees. After ga_gc() the merged HeapAlloc of collected objects equals the class-rounded
+ * bytes of the marked objects. Explicit free of a small collected object changes no counter (the
+ * object lives on in the reuse list, as in Go's freegc, and only objects of the thread's current
+ * span go there, so no two threads ever write the pointer bits of one span); a large one is freed
+ * and counted at once.
  *
  * Files: gc.c (this), gcmark.c marking, gcsweep.c collected spans and sweeping, gcpacer.c
  * goal, trigger and limiter.
@@ -82,15 +82,15 @@ typedef struct gcache {
     uintptr_t tiny;                   /* current 16-byte tiny block, 0 when none */
     size_t tinyoffset;
     uint64_t nmalloc[GA_NUM_SIZE_CLASSES];
-    uint64_t large_alloc, large_alloc_count, large_free, large_free_count, tiny_allocs;
-    int running; /* world lock: 1 unless parked, blocking or detached */
+    ga_counter_values ctr; /* GA_THREAD_COUNTERS (tiny_frees unused: the collector's) */
+    int running;           /* world lock: 1 unless parked, blocking or detached */
     struct gcache *next, *prev;
 } gcache;
 
 /* Totals of collected objects (gstats_lock). */
 typedef struct totals {
     uint64_t small_alloc[GA_NUM_SIZE_CLASSES]; /* frees: gcsweep.c's totals */
-    uint64_t large_alloc, large_alloc_count, large_free, large_free_count, tiny_allocs;
+    ga_counter_values ctr;
 } totals;
 
 static __thread gcache *tls_g __attribute__((tls_model("initial-exec")));
@@ -298,13 +298,11 @@ static void merge_counters(gcache *g) /* gstats_lock held */
         tot.small_alloc[c] += g->nmalloc[c];
         g->nmalloc[c] = 0;
     }
-    tot.large_alloc += g->large_alloc;
-    tot.large_alloc_count += g->large_alloc_count;
-    tot.large_free += g->large_free;
-    tot.large_free_count += g->large_free_count;
-    tot.tiny_allocs += g->tiny_allocs;
-    g->large_alloc = g->large_alloc_count = g->large_free = g->large_free_count = 0;
-    g->tiny_allocs = 0;
+#define GA_X(name, desc)                                                                           \
+    tot.ctr.name += g->ctr.name;                                                                   \
+    g->ctr.name = 0;
+    GA_THREAD_COUNTERS(GA_X)
+#undef GA_X
 }
 
 static void detach(gcache *g)
@@ -409,13 +407,6 @@ static void set_ptrbits(ga_span *s, uintptr_t obj, size_t nwords, const ga_gc_ty
 
 /* ---- Allocation ---- */
 
-static unsigned class_for(size_t size)
-{
-    unsigned c = _ga_size_to_class(size);
-    if (size >= GA_TINY_SIZE && (_ga_class_to_size[c] & 15) != 0) c++; /* 16-byte alignment */
-    return c;
-}
-
 static void maybe_collect(gcache *g);
 
 /* Slow path: the next slot of the current span, else a partial or fresh span. */
@@ -458,17 +449,7 @@ static inline void *small_alloc(gcache *g, unsigned spc, ga_span **sp, bool *dir
         return p;
     }
     ga_span *s = g->alloc[spc];
-    uint64_t cache = s->alloccache;
-    if (GA_LIKELY(cache != 0)) {
-        unsigned bit = (unsigned)__builtin_ctzll(cache);
-        unsigned idx = s->freeindex + bit, next = idx + 1;
-        if (GA_LIKELY(idx < s->nelems && ((next & 63) != 0 || next == s->nelems))) {
-            s->alloccache = (cache >> bit) >> 1;
-            s->freeindex = (uint16_t)next;
-            s->nalloc++;
-            p = (void *)(s->base + idx * s->elemsize);
-        }
-    }
+    p = _ga_span_next_fast(s);
     if (!p) p = refill(g, spc, &s);
     if (!p) return NULL;
     g->nmalloc[spc >> 1]++;
@@ -478,12 +459,13 @@ static inline void *small_alloc(gcache *g, unsigned spc, ga_span **sp, bool *dir
     return p;
 }
 
+/* The manual path's tiny policy (_ga_tiny_offset): goalloc_gc.h promises 8-byte alignment
+ * below 16 B. */
 static void *tiny_alloc(gcache *g, size_t size)
 {
-    size_t align = size >= 8 ? 8 : size >= 4 ? 4 : size >= 2 ? 2 : 1;
-    size_t off = (g->tinyoffset + align - 1) & ~(align - 1);
-    g->tiny_allocs++;
-    if (GA_LIKELY(g->tiny != 0 && off + size <= GA_TINY_SIZE)) {
+    size_t off = _ga_tiny_offset(g->tinyoffset, size);
+    g->ctr.tiny_allocs++;
+    if (GA_LIKELY(g->tiny != 0 && off < GA_TINY_SIZE)) {
         g->tinyoffset = off + size;
         return (void *)(g->tiny + off);
     }
@@ -491,7 +473,7 @@ static void *tiny_alloc(gcache *g, size_t size)
     bool dirty;
     void *p = small_alloc(g, GA_TINY_SPAN_CLASS, &s, &dirty);
     if (!p) {
-        g->tiny_allocs--;
+        g->ctr.tiny_allocs--;
         return NULL;
     }
     if (dirty) memset(p, 0, GA_TINY_SIZE);
@@ -518,8 +500,8 @@ static GA_NOINLINE void *large_alloc(gcache *g, size_t size, bool noscan, const 
     if (!noscan) set_ptrbits(s, s->base, (size + 7) / 8, t, count);
     _ga_gc_central_put(s);
     atomic_fetch_add(&heap_live, npages * GA_PAGE_SIZE);
-    g->large_alloc += npages * GA_PAGE_SIZE;
-    g->large_alloc_count++;
+    g->ctr.large_alloc += npages * GA_PAGE_SIZE;
+    g->ctr.large_alloc_count++;
     return (void *)s->base;
 }
 
@@ -534,12 +516,12 @@ static void *alloc_impl(size_t size, bool noscan, const ga_gc_type *t, size_t co
         return p;
     }
     if (size == 0) size = 1;
-    if (noscan && size < GA_TINY_SIZE) {
+    if (noscan && size <= GA_TINY_MAX) {
         p = tiny_alloc(g, size);
         if (!p) goto fail;
         return p;
     }
-    unsigned cls = class_for(size), spc = cls << 1 | (noscan ? 1u : 0u);
+    unsigned cls = _ga_class_of(size), spc = cls << 1 | (noscan ? 1u : 0u);
     ga_span *s;
     bool dirty;
     p = small_alloc(g, spc, &s, &dirty);
@@ -592,8 +574,8 @@ void _ga_gc_free(ga_span *s, void *p)
         _ga_gc_large_free(s);
         uint64_t live = atomic_load_explicit(&heap_live, memory_order_relaxed);
         atomic_fetch_sub(&heap_live, bytes < live ? bytes : live);
-        g->large_free += bytes;
-        g->large_free_count++;
+        g->ctr.large_free += bytes;
+        g->ctr.large_free_count++;
         return;
     }
     if (s->spanclass == GA_TINY_SPAN_CLASS) return; /* tiny blocks are shared: collector's */
@@ -983,9 +965,9 @@ void _ga_gc_add_memstats(ga_memstats *ms)
     _ga_gc_sweep_totals(&sw);
     pthread_mutex_lock(&gstats_lock);
     if (g && g->running) merge_counters(g);
-    uint64_t balloc = tot.large_alloc, bfree = tot.large_free + sw.large_free;
-    uint64_t nalloc = tot.large_alloc_count + tot.tiny_allocs;
-    uint64_t nfree = tot.large_free_count + sw.large_free_count + tot.tiny_allocs;
+    uint64_t balloc = tot.ctr.large_alloc, bfree = tot.ctr.large_free + sw.large_free;
+    uint64_t nalloc = tot.ctr.large_alloc_count + tot.ctr.tiny_allocs;
+    uint64_t nfree = tot.ctr.large_free_count + sw.large_free_count + tot.ctr.tiny_allocs;
     for (unsigned c = 1; c < GA_NUM_SIZE_CLASSES; c++) {
         balloc += tot.small_alloc[c] * _ga_class_to_size[c];
         bfree += sw.small_free[c] * _ga_class_to_size[c];
@@ -998,7 +980,7 @@ void _ga_gc_add_memstats(ga_memstats *ms)
     ms->Frees += nfree;
     ms->TotalAlloc += balloc;
     ms->HeapAlloc += balloc > bfree ? balloc - bfree : 0;
-    ms->TinyAllocs += tot.tiny_allocs;
+    ms->TinyAllocs += tot.ctr.tiny_allocs;
     ms->NumGC = st.NumGC;
     ms->NumForcedGC = st.NumForcedGC;
     ms->PauseTotalNs = st.PauseTotalNs;

@@ -2,11 +2,11 @@
  *
  * Collected objects live in spans of their own (ci == GA_GC_CI), never on mcentral's lists,
  * so the sweeper never meets a manual block. This file keeps them: per span class a swept
- * partial and a swept full list and one unswept list, the same for large spans (doubly
- * linked through span.next/prev; span.list stays NULL), and the GC metadata each span carries
- * (mark bits, then pointer bits for scan spans: gcmarkbits, see _ga_gc_ptrbits), sized to the
- * span and carved from fixallocs in 16-byte steps or, for big large scan objects, straight
- * from _ga_os_alloc_meta. One mutex
+ * partial and a swept full list and one unswept list, the same for large spans (the span
+ * lists of mcentral.c, ga_spanlist), and the GC metadata each span carries (mark bits, then
+ * pointer bits for scan spans: gcmarkbits, see _ga_gc_ptrbits), sized to the span and carved
+ * from fixallocs in 16-byte steps or, for big large scan objects, straight from
+ * _ga_os_alloc_meta. One mutex
  * (central_lock) guards all of it, sweeping included; lock order: the collector's world stop
  * -> central_lock -> heap lock.
  *
@@ -41,8 +41,8 @@
 static pthread_mutex_t central_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER; /* unswept spans appeared */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static ga_span *partial[GA_NUM_SPAN_CLASSES], *full[GA_NUM_SPAN_CLASSES];
-static ga_span *unswept[GA_NUM_SPAN_CLASSES], *large, *large_unswept;
+static ga_spanlist partial[GA_NUM_SPAN_CLASSES], full[GA_NUM_SPAN_CLASSES];
+static ga_spanlist unswept[GA_NUM_SPAN_CLASSES], large, large_unswept;
 static uint32_t sweepgen;
 static _Atomic size_t nunswept; /* written under central_lock, read racily as a hint */
 static size_t nspans;
@@ -71,30 +71,12 @@ static bool spans_valid_locked(void);
 
 /* ---- Lists (central_lock held) ---- */
 
-static void push(ga_span **head, ga_span *s)
-{
-    s->prev = NULL;
-    s->next = *head;
-    if (*head) (*head)->prev = s;
-    *head = s;
-}
-
-static void unlink_span(ga_span **head, ga_span *s)
-{
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        *head = s->next;
-    if (s->next) s->next->prev = s->prev;
-    s->next = s->prev = NULL;
-}
-
 static void file_span(ga_span *s)
 {
     if (s->spanclass < 2)
-        push(&large, s);
+        _ga_spanlist_push(&large, s);
     else
-        push(s->nalloc < s->nelems ? &partial[s->spanclass] : &full[s->spanclass], s);
+        _ga_spanlist_push(s->nalloc < s->nelems ? &partial[s->spanclass] : &full[s->spanclass], s);
 }
 
 /* ---- GC metadata ---- */
@@ -162,7 +144,7 @@ static bool sweep_span(ga_span *s)
     if (s->spanclass < 2) {
         if (mark[0] & 1) {
             mark[0] = 0;
-            push(&large, s);
+            _ga_spanlist_push(&large, s);
         } else {
             totals.large_free += s->npages * GA_PAGE_SIZE;
             totals.large_free_count++;
@@ -199,17 +181,17 @@ static size_t sweep_some(size_t n)
 {
     size_t done = 0;
     while (done < n && nunswept) {
-        if (large_unswept) {
-            ga_span *s = large_unswept;
-            unlink_span(&large_unswept, s);
+        if (large_unswept.first) {
+            ga_span *s = large_unswept.first;
+            _ga_spanlist_remove(s);
             sweep_span(s);
             done++;
             continue;
         }
-        while (!unswept[sweep_cursor])
+        while (!unswept[sweep_cursor].first)
             sweep_cursor = (sweep_cursor + 1) % GA_NUM_SPAN_CLASSES;
-        ga_span *s = unswept[sweep_cursor];
-        unlink_span(&unswept[sweep_cursor], s);
+        ga_span *s = unswept[sweep_cursor].first;
+        _ga_spanlist_remove(s);
         sweep_span(s);
         done++;
     }
@@ -275,7 +257,8 @@ ga_span *_ga_gc_span_new(size_t npages, unsigned spc)
         _ga_mheap_free_span(s);
         return NULL;
     }
-    s->ci = GA_GC_CI; /* from now on ga_free routes its objects to gc.c */
+    s->ci = GA_GC_CI;                 /* from now on ga_free routes its objects to gc.c */
+    _ga_heaparena_set_span(s, false); /* the class map: not a manual small span */
     return s;
 }
 
@@ -292,13 +275,13 @@ void _ga_gc_central_put(ga_span *s)
 ga_span *_ga_gc_central_get(unsigned spc)
 {
     pthread_mutex_lock(&central_lock);
-    ga_span *s = partial[spc];
-    for (int budget = SPAN_BUDGET; !s && budget > 0 && unswept[spc]; budget--) {
-        ga_span *x = unswept[spc];
-        unlink_span(&unswept[spc], x);
+    ga_span *s = partial[spc].first;
+    for (int budget = SPAN_BUDGET; !s && budget > 0 && unswept[spc].first; budget--) {
+        ga_span *x = unswept[spc].first;
+        _ga_spanlist_remove(x);
         if (sweep_span(x)) s = x;
     }
-    if (s) unlink_span(&partial[spc], s);
+    if (s) _ga_spanlist_remove(s);
     pthread_mutex_unlock(&central_lock);
     if (s) _ga_span_reset_cursor(s);
     return s;
@@ -307,12 +290,8 @@ ga_span *_ga_gc_central_get(unsigned spc)
 void _ga_gc_large_free(ga_span *s)
 {
     pthread_mutex_lock(&central_lock);
-    if (s->sweepgen == sweepgen) {
-        unlink_span(&large, s);
-    } else {
-        unlink_span(&large_unswept, s);
-        nunswept--;
-    }
+    _ga_spanlist_remove(s);
+    if (s->sweepgen != sweepgen) nunswept--;
     free_span_locked(s);
     pthread_mutex_unlock(&central_lock);
 }
@@ -333,12 +312,12 @@ void _ga_gc_finish_sweep(void)
     pthread_mutex_unlock(&central_lock);
 }
 
-static void make_unswept(ga_span **from, ga_span **to)
+static void make_unswept(ga_spanlist *from, ga_spanlist *to)
 {
-    while (*from) {
-        ga_span *s = *from;
-        unlink_span(from, s);
-        push(to, s);
+    while (from->first) {
+        ga_span *s = from->first;
+        _ga_spanlist_remove(s);
+        _ga_spanlist_push(to, s);
         nunswept++;
     }
 }
@@ -356,9 +335,9 @@ void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger)
     make_unswept(&large, &large_unswept);
     uint64_t pages = 0;
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++)
-        for (const ga_span *s = unswept[spc]; s; s = s->next)
+        for (const ga_span *s = unswept[spc].first; s; s = s->next)
             pages += s->npages;
-    for (const ga_span *s = large_unswept; s; s = s->next)
+    for (const ga_span *s = large_unswept.first; s; s = s->next)
         pages += s->npages;
     /* Finish before heap_live reaches the trigger, 1 MiB early (spec 9 gcPaceSweeper). */
     uint64_t dist = trigger > heap_live + (1u << 20) ? trigger - heap_live - (1u << 20) : 0;
@@ -400,10 +379,10 @@ void _ga_gc_mark_everything(void)
 {
     pthread_mutex_lock(&central_lock);
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
-        mark_list_all(partial[spc]);
-        mark_list_all(full[spc]);
+        mark_list_all(partial[spc].first);
+        mark_list_all(full[spc].first);
     }
-    for (ga_span *s = large; s; s = s->next)
+    for (ga_span *s = large.first; s; s = s->next)
         s->gcmarkbits[0] = 1;
     pthread_mutex_unlock(&central_lock);
 }
@@ -419,28 +398,32 @@ size_t _ga_gc_span_count(void)
 }
 
 /* kind: 0 partial, 1 full, 2 large, 3 unswept */
-static bool list_valid(const ga_span *s, int kind)
+static bool span_ok(const ga_span *s, const void *arg)
 {
-    for (const ga_span *prev = NULL; s; prev = s, s = s->next) {
-        if (s->ci != GA_GC_CI || s->prev != prev || !_ga_span_is_valid(s)) return false;
-        if (s->sweepgen != (kind == 3 ? sweepgen - 2 : sweepgen)) return false;
-        if (kind == 0 && s->nalloc >= s->nelems) return false;
-        if (kind == 1 && s->nalloc != s->nelems) return false;
-        if (kind == 2 && s->spanclass >= 2) return false;
-        if (kind == 3) continue;
-        for (unsigned w = 0; w < (s->nelems + 63u) / 64u; w++)
-            if (s->gcmarkbits[w] != 0) return false;
-    }
+    int kind = *(const int *)arg;
+    if (s->ci != GA_GC_CI || !_ga_span_is_valid(s)) return false;
+    if (s->sweepgen != (kind == 3 ? sweepgen - 2 : sweepgen)) return false;
+    if (kind == 0 && s->nalloc >= s->nelems) return false;
+    if (kind == 1 && s->nalloc != s->nelems) return false;
+    if (kind == 2 && s->spanclass >= 2) return false;
+    if (kind == 3) return true;
+    for (unsigned w = 0; w < (s->nelems + 63u) / 64u; w++)
+        if (s->gcmarkbits[w] != 0) return false;
     return true;
+}
+
+static bool list_valid(const ga_spanlist *l, int kind)
+{
+    return _ga_spanlist_is_valid(l, span_ok, &kind);
 }
 
 static bool spans_valid_locked(void)
 {
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++)
-        if (!list_valid(partial[spc], 0) || !list_valid(full[spc], 1) ||
-            !list_valid(unswept[spc], 3))
+        if (!list_valid(&partial[spc], 0) || !list_valid(&full[spc], 1) ||
+            !list_valid(&unswept[spc], 3))
             return false;
-    return list_valid(large, 2) && list_valid(large_unswept, 3);
+    return list_valid(&large, 2) && list_valid(&large_unswept, 3);
 }
 
 bool _ga_gc_spans_valid(void)

@@ -6,6 +6,8 @@
  * counted in any statistic, as in Go). An index entry is published once, with release order,
  * after its ga_heaparena is complete, and never cleared. A heaparena's spans[] entry for a
  * page points at the in-use span holding it and is NULL on free pages. zeroedbase only grows.
+ * The class map (ga_internal.h: a byte per page, the small span's cache index) follows the
+ * index in the same mapping and is written with the span map.
  * Arenas are reserved PROT_NONE near Go's hints (0xc000000000, then + k TiB); mheap.c commits
  * them as the heap grows. Callers of _ga_heaparena_reserve hold the heap lock.
  */
@@ -16,22 +18,31 @@
 #define GA_HINTS 64 /* the lower half of Go's hint list; the upper half is for user arenas */
 
 ga_heaparena **_ga_arenas;
+uint8_t *_ga_classmap __attribute__((visibility("hidden")));
 static ga_heaparena *all_arenas;
 static size_t n_arenas;
 static uintptr_t next_hint = GA_HINT_BASE;
 static unsigned hints_tried;
 
+/* The arena index and the class map share one mapping: the index, then the map. */
 static bool index_init(void)
 {
-    size_t bytes = GA_ARENA_INDEX_SIZE * sizeof(ga_heaparena *);
+    size_t ibytes = GA_ARENA_INDEX_SIZE * sizeof(ga_heaparena *),
+           bytes = ibytes + GA_CLASSMAP_PAGES;
     void *p = _ga_os_reserve(bytes, GA_OS_PAGE_SIZE, NULL);
     if (!p) return false;
     if (_ga_os_commit(p, bytes) != 0) {
         _ga_os_release(p, bytes);
         return false;
     }
+    __atomic_store_n(&_ga_classmap, (uint8_t *)p + ibytes, __ATOMIC_RELEASE);
     __atomic_store_n(&_ga_arenas, (ga_heaparena **)p, __ATOMIC_RELEASE);
     return true;
+}
+
+bool _ga_heaparena_init(void)
+{
+    return _ga_arenas || index_init();
 }
 
 /* Address space for `size` bytes: at the hint when the kernel grants it (the hint is the end
@@ -100,12 +111,15 @@ ga_heaparena *_ga_heaparena_all(void)
 void _ga_heaparena_set_span(ga_span *s, bool clear)
 {
     ga_span *v = clear ? NULL : s;
+    uint8_t ci = !clear && s->ci >= 2 && s->ci < GA_TINY_CENTRAL ? s->ci : 0;
     for (uintptr_t p = s->base, end = s->base + s->npages * GA_PAGE_SIZE; p < end;
          p += GA_PAGE_SIZE) {
         ga_heaparena *ha = _ga_arenas[p >> GA_ARENA_SHIFT];
         ga_assert_internal(ha != NULL);
         __atomic_store_n(&ha->spans[(p >> GA_PAGE_SHIFT) & (GA_PAGES_PER_ARENA - 1)], v,
                          __ATOMIC_RELEASE);
+        uintptr_t page = (p >> GA_PAGE_SHIFT) - GA_CLASSMAP_FIRST;
+        if (page < GA_CLASSMAP_PAGES) __atomic_store_n(&_ga_classmap[page], ci, __ATOMIC_RELEASE);
     }
 }
 

@@ -14,25 +14,28 @@
  * committed on growth. The arena map (address -> arena -> span) serves free, usable_size and
  * ga_owns for any address. Span and mcache structs come from fixalloc.c (off-heap).
  *
- * Paths. Tiny: pointer-free requests under 16 B are packed into the thread's current 16-byte
- * block (spec 2). In manual mode every request under 16 B counts as pointer-free (the GC will
- * not scan malloc'd memory) and malloc(0) is served as a 1-byte tiny request: a unique pointer
- * that free() accepts. Small (16 B .. 32760 B): size class lookup, then the local free list,
- * then the span's alloc cache. Large (> 32760 B, spec 1.1): a span of its own straight from
- * the mheap, whole pages, back to the page allocator on free. Fallbacks: empty alloc cache ->
- * mcache refill (reuse the span's freed slots, else mcentral partial span, else mheap grow,
- * else NULL + ENOMEM: goalloc never aborts on exhaustion; absurd sizes fail at once).
+ * Paths. Tiny: pointer-free requests of 1..8 B are packed into the thread's current 16-byte
+ * block (spec 2, departure 2 below). In manual mode every such request counts as pointer-free
+ * (the GC will not scan malloc'd memory) and malloc(0) is served as a 1-byte tiny request: a
+ * unique pointer that free() accepts. Small (9 B .. 32760 B): size class lookup, then the
+ * local free list, then the span's alloc cache. Large (> 32760 B, spec 1.1): a span of its own
+ * straight from the mheap, whole pages, back to the page allocator on free. Fallbacks: empty alloc
+ * cache -> mcache refill (reuse the span's freed slots, else mcentral partial span, else mheap
+ * grow, else NULL + ENOMEM: goalloc never aborts on exhaustion; absurd sizes fail at once).
  *
  * Departures from Go, for C: (1) the interface demands 16-byte alignment for sizes >= 16, and
  * Go's 24-byte class only guarantees 8, so requests of 17..24 B use the 32-byte class; (2) the
  * interface demands at least 8-byte alignment for every size, so a tiny sub-object starts at
  * offset 0 or 8 of its block (Go aligns a 1..7-byte object to its own size and packs more):
- * two objects of up to 8 bytes share a block, a 9..15-byte one gets a block of its own;
+ * two objects of up to 8 bytes share a block, and a 9..15-byte one, which could share with
+ * nothing, is a 16-byte small object (the same memory, without the tiny bookkeeping);
  * (3) explicit free (DESIGN.md) exists.
  *
- * Free. free(p) finds p's span through the arena map. Small blocks go on the calling thread's
- * LIFO list for their index (like Go's experimental freegc lists, spec 3.5): no lock, no
- * atomic, and the next malloc of that class reuses the block first. When a list passes its
+ * Free. free(p) reads the class map (heaparena.c: one byte per page of the first 256 GiB of
+ * arena space, the cache index of a small span's pages, 0 elsewhere); a small block goes on
+ * the calling thread's LIFO list for that index with no other lookup (like Go's experimental
+ * freegc lists, spec 3.5): no lock, no atomic, and the next malloc of that class reuses the
+ * block first; every other pointer finds its span through the arena map. When a list passes its
  * cap, half of it goes back to the spans (mcentral.c): a block of a span this thread owns is
  * cleared directly; of a span no thread owns, cleared under the mcentral lock (a full span
  * becomes partial, an empty one returns its pages); of a span another thread owns, pushed on
@@ -42,11 +45,13 @@
  * lists, gives its spans and page cache back and merges its counters, so blocks of an exited
  * thread stay valid and freeable. At GOALLOC_DEBUG >= 1 freeing a pointer goalloc does not
  * own, the interior of a block, or a block already on the list head / marked free prints one
- * line naming the pointer and aborts, as glibc does; at 0 such frees are ignored.
+ * line naming the pointer and aborts, as glibc does; at 0 the fast path trusts a pointer on
+ * a small span's page (a bad one corrupts that list, as in glibc) and other bad frees are
+ * ignored.
  *
- * Accounting. Objects are counted per thread at malloc and free (relaxed, no locked
- * instruction) and merged at flush; ga_read_memstats (stats.c) adds the merged totals and every
- * live thread's counters, so HeapAlloc is exactly the class-rounded bytes of live blocks when
+ * Accounting. Objects are counted per thread at malloc and free (one unlocked add, no
+ * locked instruction) and merged at flush; ga_read_memstats (stats.c) adds the merged totals and
+ * every live thread's counters, so HeapAlloc is exactly the class-rounded bytes of live blocks when
  * no thread is mid-operation. Pages are counted by the mheap as they change state (in use /
  * free / released).
  *
@@ -70,38 +75,41 @@
 #define GA_LARGE_CUTOFF (GA_MAX_SMALL_SIZE - 8) /* larger requests get their own span */
 #define GA_MAX_REQUEST ((size_t)1 << (GA_ADDR_BITS - 1))
 
-/* Go's fine table with the 24-byte class replaced by 32 (departure 1 above). */
-static uint8_t class8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
-static pthread_once_t class8_once = PTHREAD_ONCE_INIT;
+/* Go's fine table with the 24-byte class replaced by 32 (departure 1 above), the one class
+ * rounding of manual and collected allocation (_ga_class_of); _ga_ci8 holds the same classes
+ * as cache indexes (class << 1 | noscan), what malloc's fast path indexes with. Filled once
+ * by the heap's initialisation (mheap.c). */
+uint8_t _ga_class16[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
+uint8_t _ga_ci8[GA_SMALL_SIZE_MAX / GA_SMALL_SIZE_DIV + 1];
 
 #ifdef GOALLOC_TEST_HOOKS
 /* Test builds only (-DGOALLOC_TEST_HOOKS=ON): GOALLOC_TEST_SLOWDOWN=N spins N iterations in
  * every ga_malloc, the injected slowdown that ci/perf-gate's self-test must detect. */
 static unsigned long test_slowdown;
 
-static GA_NOINLINE void inject_slowdown(void)
+void _ga_test_slowdown(void)
 {
     for (volatile unsigned long i = 0; i < test_slowdown; i++) {
     }
 }
 #endif
 
-static void class8_init(void)
+void _ga_class_tables_init(void)
 {
 #ifdef GOALLOC_TEST_HOOKS
     const char *v = getenv("GOALLOC_TEST_SLOWDOWN"); /* getenv/strtoul do not allocate */
     if (v) test_slowdown = strtoul(v, NULL, 10);
 #endif
-    for (size_t i = 0; i < sizeof class8; i++) {
+    for (size_t i = 0; i < sizeof _ga_class16; i++) {
         unsigned c = _ga_size_to_class8[i];
         if (i * GA_SMALL_SIZE_DIV >= GA_TINY_SIZE && (_ga_class_to_size[c] & 15) != 0) c++;
-        class8[i] = (uint8_t)c;
+        _ga_class16[i] = (uint8_t)c;
+        _ga_ci8[i] = (uint8_t)(c << 1 | 1);
     }
 }
 
 static GA_NOINLINE ga_mcache *mcache_slow(void)
 {
-    pthread_once(&class8_once, class8_init);
     return _ga_mcache_create();
 }
 
@@ -109,21 +117,6 @@ static inline ga_mcache *get_mcache(void)
 {
     ga_mcache *c = _ga_tls_mcache;
     return GA_LIKELY(c != NULL) ? c : mcache_slow();
-}
-
-/* Size class of a request of 16..GA_MAX_SMALL_SIZE bytes, 16-byte aligned classes only. */
-static inline unsigned class_of(size_t size)
-{
-    if (size <= GA_SMALL_SIZE_MAX - 8)
-        return class8[(size + GA_SMALL_SIZE_DIV - 1) / GA_SMALL_SIZE_DIV];
-    return _ga_size_to_class(size);
-}
-
-/* Offset alignment of a tiny sub-object: always 8 (departure 2 above). */
-static inline size_t tiny_align(size_t size)
-{
-    (void)size;
-    return 8;
 }
 
 /* ---- Fast paths ---- */
@@ -136,23 +129,24 @@ static inline __attribute__((always_inline)) void *small_alloc(ga_mcache *c, uns
     if (GA_LIKELY(p != NULL)) {
         GA_UNPOISON(p, _ga_class_to_size[ci >> 1]);
         e->free = *(void **)p;
-        e->nfree--;
+        e->room++;
         GA_COUNTER_ADD(e->nmalloc, 1);
         return p;
     }
+    return _ga_span_alloc(c, ci);
+}
+
+/* The part of small_alloc after the local list: the span's alloc cache, else the refill. */
+void *_ga_span_alloc(ga_mcache *c, unsigned ci)
+{
+    ga_mcache_class *e = &c->cls[ci];
+    void *p;
     ga_span *s = e->span;
-    uint64_t cache = s->alloccache;
-    if (GA_LIKELY(cache != 0)) {
-        unsigned bit = (unsigned)__builtin_ctzll(cache);
-        unsigned idx = s->freeindex + bit, next = idx + 1;
-        if (GA_LIKELY(idx < s->nelems && ((next & 63) != 0 || next == s->nelems))) {
-            s->alloccache = (cache >> bit) >> 1;
-            s->freeindex = (uint16_t)next;
-            s->nalloc++;
-            GA_COUNTER_ADD(e->nmalloc, 1);
-            GA_UNPOISON(s->base + idx * s->elemsize, s->elemsize);
-            return (void *)(s->base + idx * s->elemsize);
-        }
+    p = _ga_span_next_fast(s);
+    if (GA_LIKELY(p != NULL)) {
+        GA_COUNTER_ADD(e->nmalloc, 1);
+        GA_UNPOISON(p, s->elemsize);
+        return p;
     }
     p = _ga_mcache_alloc_slow(c, ci);
     if (GA_LIKELY(p != NULL)) {
@@ -167,9 +161,8 @@ static inline __attribute__((always_inline)) void *small_alloc(ga_mcache *c, uns
 /* Budget: an aligned bump inside the current 16-byte block and one relaxed 16-bit store. */
 static inline __attribute__((always_inline)) void *tiny_alloc(ga_mcache *c, size_t size)
 {
-    size_t align = tiny_align(size);
-    size_t off = (c->tinyoffset + align - 1) & ~(align - 1);
-    if (GA_LIKELY(c->tiny != 0 && off + size <= GA_TINY_SIZE)) {
+    size_t off = _ga_tiny_offset(c->tinyoffset, size);
+    if (GA_LIKELY(c->tiny != 0 && off < GA_TINY_SIZE)) {
         c->tinyoffset = off + size;
         c->tinycount++;
         GA_COUNTER_ADD(c->ctr.tiny_allocs, 1);
@@ -178,7 +171,7 @@ static inline __attribute__((always_inline)) void *tiny_alloc(ga_mcache *c, size
         atomic_store_explicit(c->tinyboundsp, c->tinybounds, memory_order_relaxed);
         return (void *)(c->tiny + off);
     }
-    void *p = _ga_mcache_tiny_alloc_slow(c, size, align);
+    void *p = _ga_mcache_tiny_alloc_slow(c, size);
     if (!p) errno = ENOMEM;
     return p;
 }
@@ -201,22 +194,25 @@ static GA_NOINLINE void *large_alloc(ga_mcache *c, size_t size, bool zero)
     return (void *)s->base;
 }
 
-void *ga_malloc(size_t size)
+/* Every request malloc's fast path leaves: the thread's first, tiny (0..8 B), 1017 B and up. */
+void *_ga_malloc_slow(size_t size)
 {
-#ifdef GOALLOC_TEST_HOOKS
-    if (GA_UNLIKELY(test_slowdown)) inject_slowdown();
-#endif
     ga_mcache *c = get_mcache();
     if (GA_UNLIKELY(!c)) {
         errno = ENOMEM;
         return NULL;
     }
     if (GA_LIKELY(size <= GA_SMALL_SIZE_MAX - 8)) {
-        if (size < GA_TINY_SIZE) return tiny_alloc(c, size ? size : 1);
-        return small_alloc(c, (unsigned)class8[(size + 7) >> 3] << 1 | 1);
+        if (size <= GA_TINY_MAX) return tiny_alloc(c, size ? size : 1);
+        return small_alloc(c, _ga_ci8[(size + 7) >> 3]);
     }
     if (size <= GA_LARGE_CUTOFF) return small_alloc(c, _ga_size_to_class(size) << 1 | 1);
     return large_alloc(c, size, false);
+}
+
+void *ga_malloc(size_t size)
+{
+    return _ga_malloc_fast(size);
 }
 
 void *ga_calloc(size_t n, size_t size)
@@ -231,13 +227,13 @@ void *ga_calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (total < GA_TINY_SIZE) {
+    if (total <= GA_TINY_MAX) {
         void *p = tiny_alloc(c, total ? total : 1);
         if (p) memset(p, 0, total);
         return p;
     }
     if (total > GA_LARGE_CUTOFF) return large_alloc(c, total, true);
-    unsigned ci = class_of(total) << 1 | 1;
+    unsigned ci = _ga_class_of(total) << 1 | 1;
     bool dirty = c->cls[ci].free != NULL;
     void *p = small_alloc(c, ci);
     if (p && (dirty || c->cls[ci].span->needzero)) memset(p, 0, _ga_class_to_size[ci >> 1]);
@@ -265,15 +261,17 @@ static void check_small_free(ga_mcache *c, ga_span *s, void *p)
         bad_call("free", "double free of", p, "");
 }
 
-/* A small block goes on the thread's local list; true when the list is now over its cap. */
-static inline bool local_push(ga_mcache *c, ga_span *s, void *p)
+/* A small block goes on the thread's local list; when the list is full, half of it goes
+ * back to the spans first. */
+static void local_push(ga_mcache *c, ga_span *s, void *p)
 {
     ga_mcache_class *e = &c->cls[s->ci];
+    if (e->room == 0) _ga_mcache_release_half(c, s->ci);
     *(void **)p = e->free;
     GA_POISON(p, s->elemsize);
     e->free = p;
+    e->room--;
     GA_COUNTER_ADD(e->nfreed, 1);
-    return ++e->nfree > e->cap;
 }
 
 /* Frees without a cache (the thread has none and none can be made: out of metadata). */
@@ -281,29 +279,32 @@ static void free_without_cache(ga_span *s, void *p)
 {
     if (s->ci == GA_GC_CI) {
         _ga_gc_free(s, p);
-    } else if (s->ci >= 2) {
+    } else if (s->ci >= 2 && s->ci < GA_TINY_CENTRAL) {
         *(void **)p = NULL;
         GA_POISON(p, s->elemsize);
         _ga_mcentral_free_list(NULL, s->ci, p);
-    } else if ((uintptr_t)p == s->base) {
+    } else if (s->ci < 2 && (uintptr_t)p == s->base) {
         _ga_mheap_free_span(s);
     }
 }
 
-/* Everything ga_free's fast path leaves: the thread's first free (no cache yet), collected,
- * tiny and large objects, and a local list over its cap. */
-static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
+/* Everything ga_free's fast path leaves, found through the arena map: NULL, the thread's
+ * first free (no cache yet), collected, tiny and large objects, blocks outside the class
+ * map, a full local list, and pointers goalloc does not own. */
+void _ga_free_slow(ga_mcache *c, void *p)
 {
+    if (!p) return;
     uintptr_t a = (uintptr_t)p;
+    ga_span *s = _ga_span_of(a);
+    if (GA_UNLIKELY(!s)) {
+        bad_call("free", "invalid pointer", p, " (not goalloc's, or already freed)");
+        return;
+    }
     if (!c) {
         c = get_mcache();
         if (GA_UNLIKELY(!c)) {
             free_without_cache(s, p);
             return;
-        }
-        if (s->ci >= 2 && s->ci < GA_TINY_CENTRAL) {
-            if (GOALLOC_DEBUG >= 1) check_small_free(c, s, p);
-            if (!local_push(c, s, p)) return;
         }
     }
     if (s->ci == GA_GC_CI) { /* a collected object (gc.c) */
@@ -324,26 +325,23 @@ static GA_NOINLINE void free_slow(ga_mcache *c, ga_span *s, void *p)
         _ga_mheap_free_span(s);
         return;
     }
-    _ga_mcache_release_half(c, s->ci); /* local list over its cap */
+    if (GOALLOC_DEBUG >= 1) check_small_free(c, s, p);
+    local_push(c, s, p);
 }
 
-/* Budget: the arena map lookup, one push on the local list; no locks, no atomics, no stack
- * frame at debug level 0 (every other case is a tail call to free_slow). */
+/* Debug level >= 1: the fast path's block is a block of a small span of that class. */
+void _ga_free_check(ga_mcache *c, unsigned ci, void *p)
+{
+    ga_span *s = _ga_span_of((uintptr_t)p);
+    if (!s) bad_call("free", "invalid pointer", p, " (not goalloc's, or already freed)");
+    if (!s) return;
+    ga_assert_internal(s->ci == ci);
+    check_small_free(c, s, p);
+}
+
 void ga_free(void *p)
 {
-    if (!p) return;
-    ga_span *s = _ga_span_of((uintptr_t)p);
-    if (GA_UNLIKELY(!s)) {
-        bad_call("free", "invalid pointer", p, " (not goalloc's, or already freed)");
-        return;
-    }
-    ga_mcache *c = _ga_tls_mcache;
-    unsigned ci = s->ci;
-    if (GA_LIKELY(c != NULL && ci >= 2 && ci < GA_TINY_CENTRAL)) { /* not tiny, not collected */
-        if (GOALLOC_DEBUG >= 1) check_small_free(c, s, p);
-        if (GA_LIKELY(!local_push(c, s, p))) return;
-    }
-    free_slow(c, s, p);
+    _ga_free_fast(p);
 }
 
 /* ---- Sizes, ownership ---- */
@@ -379,9 +377,9 @@ void ga_thread_flush(void)
 /* Cache index a request of n bytes would use (GA_LARGE_SPAN_CLASS for large). */
 static unsigned index_for(size_t n)
 {
-    if (n < GA_TINY_SIZE) return GA_TINY_CENTRAL;
+    if (n <= GA_TINY_MAX) return GA_TINY_CENTRAL;
     if (n > GA_LARGE_CUTOFF) return GA_LARGE_SPAN_CLASS;
-    return class_of(n) << 1 | 1;
+    return _ga_class_of(n) << 1 | 1;
 }
 
 void *ga_realloc(void *p, size_t size)
@@ -423,7 +421,7 @@ static void *aligned_impl(size_t align, size_t size)
 {
     if (size < align) size = align;
     if (size == 0) size = 1;
-    if (size < GA_TINY_SIZE || align <= 16)
+    if (size <= GA_TINY_MAX || align <= 16)
         return ga_malloc(size); /* malloc's alignment suffices */
     ga_mcache *c = get_mcache();
     if (GA_UNLIKELY(!c) || size > GA_MAX_REQUEST || align > GA_MAX_REQUEST) {
@@ -431,7 +429,7 @@ static void *aligned_impl(size_t align, size_t size)
         return NULL;
     }
     if (size <= GA_LARGE_CUTOFF && align <= GA_PAGE_SIZE) { /* slots are only page aligned */
-        for (unsigned cls = class_of(size); cls < GA_NUM_SIZE_CLASSES; cls++)
+        for (unsigned cls = _ga_class_of(size); cls < GA_NUM_SIZE_CLASSES; cls++)
             if (_ga_class_to_size[cls] % align == 0 && _ga_class_to_size[cls] <= GA_LARGE_CUTOFF)
                 return small_alloc(c, cls << 1 | 1);
     }

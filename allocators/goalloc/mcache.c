@@ -70,6 +70,8 @@ static uint32_t list_cap(unsigned ci)
 ga_mcache *_ga_mcache_create(void)
 {
     _ga_mheap_init();
+    /* malloc.c's free reads the class map unchecked once the thread has an mcache. */
+    if (!__atomic_load_n(&_ga_classmap, __ATOMIC_ACQUIRE) && !_ga_heaparena_init()) return NULL;
     pthread_mutex_lock(&registry_lock);
     ga_mcache *c = _ga_fixalloc_alloc(&mcache_fa);
     if (c) {
@@ -82,7 +84,7 @@ ga_mcache *_ga_mcache_create(void)
     if (!c) return NULL;
     for (unsigned ci = 0; ci < GA_NUM_CENTRALS; ci++) {
         c->cls[ci].span = &_ga_span_empty;
-        c->cls[ci].cap = list_cap(ci);
+        c->cls[ci].cap = c->cls[ci].room = list_cap(ci);
     }
     _ga_tls_mcache = c; /* before setspecific, which may allocate */
     pthread_once(&key_once, make_key);
@@ -165,7 +167,7 @@ void *_ga_mcache_alloc_slow(ga_mcache *c, unsigned ci)
 void _ga_mcache_release_half(ga_mcache *c, unsigned ci)
 {
     ga_mcache_class *e = &c->cls[ci];
-    uint32_t keep = e->nfree / 2;
+    uint32_t keep = _ga_mcache_nfree(e) / 2;
     void *rest = e->free;
     if (keep == 0) {
         e->free = NULL;
@@ -176,7 +178,7 @@ void _ga_mcache_release_half(ga_mcache *c, unsigned ci)
         rest = _ga_link_get(last);
         _ga_link_set(last, NULL);
     }
-    e->nfree = keep;
+    e->room = e->cap - keep;
     if (rest) _ga_mcentral_free_list(c, ci, rest);
 }
 
@@ -184,11 +186,12 @@ void _ga_mcache_release_half(ga_mcache *c, unsigned ci)
 static void local_free(ga_mcache *c, unsigned ci, void *p)
 {
     ga_mcache_class *e = &c->cls[ci];
+    if (e->room == 0) _ga_mcache_release_half(c, ci);
     *(void **)p = e->free;
     GA_POISON(p, GA_TINY_SIZE);
     e->free = p;
+    e->room--;
     GA_COUNTER_ADD(e->nfreed, 1);
-    if (++e->nfree > e->cap) _ga_mcache_release_half(c, ci);
 }
 
 /* ---- Tiny allocator ---- */
@@ -221,7 +224,7 @@ static void *tiny_block(ga_mcache *c)
     if (p) {
         GA_UNPOISON(p, GA_TINY_SIZE);
         e->free = *(void **)p;
-        e->nfree--;
+        e->room++;
     } else {
         p = _ga_mcache_alloc_slow(c, GA_TINY_CENTRAL);
         if (!p) return NULL;
@@ -231,9 +234,8 @@ static void *tiny_block(ga_mcache *c)
     return p;
 }
 
-void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size, size_t align)
+void *_ga_mcache_tiny_alloc_slow(ga_mcache *c, size_t size)
 {
-    (void)align; /* a fresh block starts at offset 0, aligned for everything */
     uintptr_t blk = (uintptr_t)tiny_block(c);
     if (!blk) return NULL;
     ga_span *s = _ga_span_of(blk);
@@ -289,7 +291,7 @@ void _ga_mcache_flush(ga_mcache *c)
         ga_mcache_class *e = &c->cls[ci];
         if (e->free) _ga_mcentral_free_list(c, ci, e->free);
         e->free = NULL;
-        e->nfree = 0;
+        e->room = e->cap;
     }
     for (unsigned ci = 2; ci < GA_NUM_CENTRALS; ci++) {
         ga_mcache_class *e = &c->cls[ci];

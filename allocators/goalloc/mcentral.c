@@ -1,12 +1,13 @@
 /* mcentral.c - one central span list per span class (spec 4), plus one for the tiny blocks.
  * See malloc.c for the overview.
  *
- * Go keeps lock-free span sets; goalloc keeps doubly linked lists under one mutex per
- * mcentral. The lock is taken once per span handed to or taken back from a thread and once
- * per batch of explicit frees (mcache.c frees in batches), which does not show in the
- * profiles yet; lock-free sets are not worth their complexity at this point. The sets are
- * partial/full x swept/unswept as in Go; in manual mode nothing is ever unswept, so index
- * SWEPT is the only one used until the GC (issue 5) brings sweepgen rotation.
+ * Go keeps lock-free span sets; goalloc keeps span lists (ga_spanlist, mspan.c) under one
+ * mutex per mcentral. The lock is taken once per span handed to or taken back from a thread and
+ * once per batch of explicit frees (mcache.c frees in batches), which does not show in the profiles
+ * yet; lock-free sets are not worth their complexity at this point. Go's sets are partial/full x
+ * swept/unswept; manual blocks are never swept (collected objects live in spans of their own,
+ * gcsweep.c, which keeps the unswept lists), so each mcentral has only the partial and the full
+ * list.
  *
  * Invariants (checked by _ga_mcentral_is_valid() at debug level 3): every span on a list is
  * in use, of this index, owned by nobody (remote == GA_REMOTE_UNOWNED), with 0 < nalloc, and
@@ -17,17 +18,10 @@
 
 #include "ga_internal.h"
 
-#define SWEPT 0 /* sweepgen/2 % 2 with sweepgen fixed at 0 in manual mode */
-
-typedef struct ga_spanlist {
-    ga_span *first;
-    size_t n;
-} ga_spanlist;
-
 typedef struct mcentral {
     pthread_mutex_t lock;
-    ga_spanlist partial[2]; /* [swept, unswept] spans with a free slot */
-    ga_spanlist full[2];    /* [swept, unswept] spans without one */
+    ga_spanlist partial; /* spans with a free slot */
+    ga_spanlist full;    /* spans without one */
 } __attribute__((aligned(64))) mcentral;
 
 static mcentral central[GA_NUM_CENTRALS];
@@ -38,43 +32,18 @@ void _ga_mcentral_init(void)
         pthread_mutex_init(&central[i].lock, NULL);
 }
 
-/* ---- Span lists ---- */
-
-static void list_push(ga_spanlist *l, ga_span *s)
-{
-    s->prev = NULL;
-    s->next = l->first;
-    if (l->first) l->first->prev = s;
-    l->first = s;
-    s->list = l;
-    l->n++;
-}
-
-static void list_remove(ga_span *s)
-{
-    ga_spanlist *l = s->list;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        l->first = s->next;
-    if (s->next) s->next->prev = s->prev;
-    s->next = s->prev = NULL;
-    s->list = NULL;
-    l->n--;
-}
-
 /* Files an unowned span after its slot counts changed; frees it when empty. Lock held. */
 static void refile(mcentral *m, ga_span *s)
 {
     if (s->nalloc == 0) {
-        if (s->list) list_remove(s);
+        if (s->list) _ga_spanlist_remove(s);
         _ga_mheap_free_span(s);
         return;
     }
-    ga_spanlist *want = s->nalloc < s->nelems ? &m->partial[SWEPT] : &m->full[SWEPT];
+    ga_spanlist *want = s->nalloc < s->nelems ? &m->partial : &m->full;
     if (s->list == want) return;
-    if (s->list) list_remove(s);
-    list_push(want, s);
+    if (s->list) _ga_spanlist_remove(s);
+    _ga_spanlist_push(want, s);
 }
 
 /* ---- Caching spans (spec 4: cacheSpan / uncacheSpan / grow) ---- */
@@ -83,9 +52,9 @@ ga_span *_ga_mcentral_cache_span(ga_mcache *c, unsigned ci)
 {
     mcentral *m = &central[ci];
     pthread_mutex_lock(&m->lock);
-    ga_span *s = m->partial[SWEPT].first;
+    ga_span *s = m->partial.first;
     if (s) {
-        list_remove(s);
+        _ga_spanlist_remove(s);
         atomic_store_explicit(&s->remote, 0, memory_order_relaxed);
         atomic_store_explicit(&s->owner, c, memory_order_relaxed);
     }
@@ -113,28 +82,50 @@ void _ga_mcentral_uncache_span(ga_span *s)
 
 /* ---- Explicit free of a batch ---- */
 
+/* Frees the run first .. last (linked through their link words; last's link is not read) of
+ * blocks of an unowned span s; refiles s when a block was freed. Lock held. */
+static void free_run_unowned(mcentral *m, ga_span *s, uintptr_t first, uintptr_t last)
+{
+    bool freed = false;
+    for (uintptr_t p = first;;) {
+        uintptr_t next = p == last ? 0 : (uintptr_t)_ga_link_get((void *)p);
+        freed |= _ga_span_free_object(s, p);
+        if (p == last) break;
+        p = next;
+    }
+    if (freed) refile(m, s);
+}
+
 void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
 {
     mcentral *m = &central[ci];
+    ga_span *s = NULL;
     pthread_mutex_lock(&m->lock);
     while (list) {
         uintptr_t p = (uintptr_t)list;
         list = _ga_link_get(list);
-        ga_span *s = _ga_span_of(p);
+        if (!s || p < s->base || p >= s->limit) s = _ga_span_of(p); /* blocks come in runs */
         ga_assert_internal(s != NULL && s->ci == ci);
         if (c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
             _ga_span_free_object(s, p); /* our own span: stays cached even when empty */
             continue;
         }
-        /* Unowned spans cannot become owned while we hold the lock; owned ones get the
-         * block on their remote list, drained by the owner or when it gives the span back. */
+        /* The run of blocks of s that follow p in the list goes back in one step: one CAS on
+         * the remote list of an owned span. Unowned spans cannot become owned while we hold
+         * the lock; owned ones get the run on their remote list, drained by the owner or when
+         * it gives the span back. */
+        uintptr_t last = p;
+        while (list && (uintptr_t)list >= s->base && (uintptr_t)list < s->limit) {
+            last = (uintptr_t)list;
+            list = _ga_link_get(list);
+        }
         uintptr_t h = atomic_load_explicit(&s->remote, memory_order_acquire);
         for (;;) {
             if (h == GA_REMOTE_UNOWNED) {
-                if (_ga_span_free_object(s, p)) refile(m, s);
+                free_run_unowned(m, s, p, last);
                 break;
             }
-            _ga_link_set((void *)p, (void *)h);
+            _ga_link_set((void *)last, (void *)h);
             if (atomic_compare_exchange_weak_explicit(&s->remote, &h, p, memory_order_release,
                                                       memory_order_acquire))
                 break;
@@ -145,25 +136,26 @@ void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
 
 /* ---- Checks, counts, fork ---- */
 
-static bool list_is_valid(const ga_spanlist *l, unsigned ci, bool full)
+typedef struct list_want {
+    unsigned ci;
+    bool full;
+} list_want;
+
+static bool span_ok(const ga_span *s, const void *arg)
 {
-    size_t n = 0;
-    for (const ga_span *s = l->first; s; s = s->next, n++) {
-        if (s->list != l || s->ci != ci || !_ga_span_is_valid(s)) return false;
-        if (atomic_load_explicit(&s->owner, memory_order_relaxed) != NULL) return false;
-        if (s->nalloc == 0 || (s->nalloc == s->nelems) != full) return false;
-        if (s->next && s->next->prev != s) return false;
-    }
-    return n == l->n;
+    const list_want *w = arg;
+    return s->ci == w->ci && _ga_span_is_valid(s) &&
+           atomic_load_explicit(&((ga_span *)s)->owner, memory_order_relaxed) == NULL &&
+           s->nalloc != 0 && (s->nalloc == s->nelems) == w->full;
 }
 
 bool _ga_mcentral_is_valid(unsigned ci)
 {
     mcentral *m = &central[ci];
     pthread_mutex_lock(&m->lock);
-    bool ok = list_is_valid(&m->partial[SWEPT], ci, false) &&
-              list_is_valid(&m->full[SWEPT], ci, true) && m->partial[!SWEPT].n == 0 &&
-              m->full[!SWEPT].n == 0;
+    list_want p = {ci, false}, f = {ci, true};
+    bool ok = _ga_spanlist_is_valid(&m->partial, span_ok, &p) &&
+              _ga_spanlist_is_valid(&m->full, span_ok, &f);
     pthread_mutex_unlock(&m->lock);
     return ok;
 }
@@ -172,7 +164,7 @@ size_t _ga_mcentral_count(unsigned ci, bool full)
 {
     mcentral *m = &central[ci];
     pthread_mutex_lock(&m->lock);
-    size_t n = full ? m->full[SWEPT].n : m->partial[SWEPT].n;
+    size_t n = full ? m->full.n : m->partial.n;
     pthread_mutex_unlock(&m->lock);
     return n;
 }

@@ -28,11 +28,13 @@ static uint64_t heap_sys;           /* bytes handed to the page allocator */
 static void heap_init_once(void)
 {
     _ga_options_init();
+    _ga_class_tables_init();
     _ga_fixalloc_init(&span_fa, sizeof(ga_span));
     _ga_fixalloc_init(&tiny_fa, sizeof(ga_tinymeta));
     _ga_mcentral_init();
     pages = _ga_pagealloc_new();
     if (!pages) _ga_fatal("cannot allocate the page allocator's metadata");
+    _ga_heaparena_init(); /* the class map must exist before any mcache (retried at growth) */
 }
 
 void _ga_mheap_init(void)

@@ -178,3 +178,39 @@ bool _ga_span_is_valid(const ga_span *s)
     if (s->spanclass >= 2 && owned == unowned_flag) return false;
     return true;
 }
+
+/* ---- Span lists ---- */
+
+void _ga_spanlist_push(ga_spanlist *l, ga_span *s)
+{
+    ga_assert_internal(s->list == NULL);
+    s->prev = NULL;
+    s->next = l->first;
+    if (l->first) l->first->prev = s;
+    l->first = s;
+    s->list = l;
+    l->n++;
+}
+
+void _ga_spanlist_remove(ga_span *s)
+{
+    ga_spanlist *l = s->list;
+    ga_assert_internal(l != NULL);
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        l->first = s->next;
+    if (s->next) s->next->prev = s->prev;
+    s->next = s->prev = NULL;
+    s->list = NULL;
+    l->n--;
+}
+
+bool _ga_spanlist_is_valid(const ga_spanlist *l, bool (*ok)(const ga_span *s, const void *arg),
+                           const void *arg)
+{
+    size_t n = 0;
+    for (const ga_span *s = l->first, *prev = NULL; s; prev = s, s = s->next, n++)
+        if (s->list != l || s->prev != prev || !ok(s, arg)) return false;
+    return n == l->n;
+}

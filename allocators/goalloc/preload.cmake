@@ -8,7 +8,8 @@
 add_library(goalloc_malloc STATIC ${CMAKE_CURRENT_SOURCE_DIR}/preload.c)
 target_link_libraries(goalloc_malloc PUBLIC goalloc_core)
 target_include_directories(goalloc_malloc PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
-target_compile_definitions(goalloc_malloc PRIVATE GOALLOC_DEBUG=${GOALLOC_DEBUG_LEVEL})
+target_compile_definitions(goalloc_malloc PRIVATE GOALLOC_DEBUG=${GOALLOC_DEBUG_LEVEL}
+                                                 $<$<BOOL:${GOALLOC_TEST_HOOKS}>:GOALLOC_TEST_HOOKS=1>)
 target_compile_options(goalloc_malloc PRIVATE ${AB_NO_BUILTIN_MALLOC})
 set_target_properties(goalloc_malloc PROPERTIES POSITION_INDEPENDENT_CODE ON)
 ab_target_defaults(goalloc_malloc)
@@ -31,7 +32,8 @@ file(CONFIGURE OUTPUT ${GA_PRELOAD_MAP} CONTENT "{
 add_library(goalloc-malloc SHARED ${CMAKE_CURRENT_SOURCE_DIR}/preload.c)
 target_include_directories(goalloc-malloc PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
                                                   ${CMAKE_CURRENT_SOURCE_DIR}/include)
-target_compile_definitions(goalloc-malloc PRIVATE GOALLOC_DEBUG=${GOALLOC_DEBUG_LEVEL})
+target_compile_definitions(goalloc-malloc PRIVATE GOALLOC_DEBUG=${GOALLOC_DEBUG_LEVEL}
+                                                 $<$<BOOL:${GOALLOC_TEST_HOOKS}>:GOALLOC_TEST_HOOKS=1>)
 target_compile_options(goalloc-malloc PRIVATE ${AB_NO_BUILTIN_MALLOC})
 target_link_libraries(goalloc-malloc PRIVATE "$<LINK_LIBRARY:WHOLE_ARCHIVE,goalloc_core>"
                                              Threads::Threads)

@@ -44,13 +44,6 @@ static unsigned class_of_ci(unsigned ci)
     return ci == GA_TINY_CENTRAL ? GA_TINY_SPAN_CLASS >> 1 : ci >> 1;
 }
 
-/* Plain copies of the per-thread counters. */
-typedef struct ga_thread_counters_value {
-#define GA_X(name, desc) uint64_t name;
-    GA_THREAD_COUNTERS(GA_X)
-#undef GA_X
-} ga_thread_counters_value;
-
 /* Merged figures: the totals plus live mcache counters. */
 typedef struct stats_acc {
     uint64_t small_alloc[GA_NUM_SIZE_CLASSES];
@@ -134,7 +127,7 @@ int ga_read_memstats(ga_memstats *ms)
     pthread_mutex_unlock(&stats_lock);
     _ga_mcache_unlock_registry(false);
 
-    ga_thread_counters_value t;
+    ga_counter_values t;
     i = 0;
 #define GA_X(name, desc) t.name = acc.ctr[i++];
     GA_THREAD_COUNTERS(GA_X)

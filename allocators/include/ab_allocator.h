@@ -155,7 +155,7 @@ typedef struct ab_allocator {
     /* Collected allocation. Returns zeroed memory, reclaimed when unreachable from the
      * registered roots (and, for Boehm, thread stacks and static data). flags: AB_GC_*.
      * Objects may also be freed explicitly with free(); a collected object is never freed
-     * twice. NULL + ENOMEM on failure. */
+     * twice. Aligned as malloc's result for the same size. NULL + ENOMEM on failure. */
     void *(*gc_alloc)(size_t size, unsigned flags);
     /* Precisely scanned allocation of `count` consecutive objects of type *t. Optional even
      * with AB_CAP_GC (NULL: callers fall back to gc_alloc(size, AB_GC_SCAN)). */

@@ -528,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_gc_roots_in_manual_blocks),
         cmocka_unit_test(test_gc_typed),
         cmocka_unit_test(test_gc_events),
+        cmocka_unit_test(test_gc_alignment),
     };
     const char *filter = getenv("AB_CT_FILTER"); /* e.g. AB_CT_FILTER='test_realloc*' */
     if (filter && *filter) cmocka_set_test_filter(filter);

@@ -1,6 +1,6 @@
 /* conformance_gc.c - the conformance suite's AB_CAP_GC tests (see conformance.c): reachable
  * objects survive collections, unreachable ones are reclaimed, manual blocks act as roots,
- * precise typed allocation, and the GC event hook.
+ * precise typed allocation, the GC event hook, and the alignment of collected objects.
  */
 #include "ct_suite.h"
 
@@ -121,6 +121,28 @@ void test_gc_typed(void **state)
     assert_int_equal(ct_verify(ra[7 * 4], 256, 18), SIZE_MAX);
     ct_roots[0] = ct_roots[1] = NULL;
     assert_int_equal(A->gc_remove_roots(&ct_roots[0], &ct_roots[4]), 0);
+}
+
+/* Collected objects are aligned as malloc's (ab_allocator.h): 16 bytes from 16 B up, 8 below.
+ * Several objects per size, so that packed small objects (a tiny allocator) show their
+ * offsets inside a shared block too. */
+void test_gc_alignment(void **state)
+{
+    (void)state;
+    static const unsigned flags[] = {AB_GC_SCAN, AB_GC_NOSCAN};
+    for (size_t f = 0; f < 2; f++) {
+        for (size_t n = 1; n <= 64; n++) {
+            size_t want = n >= 16 ? 16 : 8;
+            for (int k = 0; k < 4; k++) {
+                void *p = A->gc_alloc(n, flags[f]);
+                assert_non_null(p);
+                if (!ct_aligned(p, want))
+                    print_message("gc_alloc(%zu, %s) = %p: not %zu-aligned\n", n,
+                                  flags[f] == AB_GC_NOSCAN ? "noscan" : "scan", p, want);
+                assert_true(ct_aligned(p, want));
+            }
+        }
+    }
 }
 
 enum { CT_MAX_EVENTS = 64 };

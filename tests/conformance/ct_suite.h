@@ -167,5 +167,6 @@ void test_gc_reachable_survive(void **state);
 void test_gc_roots_in_manual_blocks(void **state);
 void test_gc_typed(void **state);
 void test_gc_events(void **state);
+void test_gc_alignment(void **state);
 
 #endif /* CT_SUITE_H */

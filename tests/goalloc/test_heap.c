@@ -216,9 +216,17 @@ static void test_tiny_packing(void **state)
     char *e = ga_malloc(4), *f = ga_malloc(2); /* c's block is full: a new one */
     assert_int_equal((uintptr_t)e % 16, 0);
     assert_ptr_equal(f, e + 8);
-    char *g = ga_malloc(12); /* no room at 16: a block of its own; e's (10 used) stays current */
+    /* 9..15 B could share a block with nothing: a 16-byte small object; e's block (10 used)
+     * stays current */
+    ga_memstats before_g;
+    ga_read_memstats(&before_g);
+    char *g = ga_malloc(12);
     assert_int_equal((uintptr_t)g % 16, 0);
-    assert_int_equal(ga_usable_size(g), 12);
+    assert_int_equal(ga_usable_size(g), 16);
+    ga_memstats after_g;
+    ga_read_memstats(&after_g);
+    assert_int_equal(after_g.TinyAllocs, before_g.TinyAllocs);
+    assert_int_equal(after_g.BySize[2].Mallocs, before_g.BySize[2].Mallocs + 1);
     char *h = ga_malloc(4); /* offset 16 does not fit: a new block, which replaces e's */
     assert_int_equal((uintptr_t)h % 16, 0);
     char *i = ga_malloc(5);
@@ -242,7 +250,7 @@ static void test_tiny_reclaimed(void **state)
     static void *v[N];
     uint64_t s = 42;
     for (int i = 0; i < N; i++) {
-        size_t size = 1 + rnd(&s) % 15;
+        size_t size = 1 + rnd(&s) % GA_TINY_MAX; /* 1..8 B: tiny */
         v[i] = ga_malloc(size);
         assert_non_null(v[i]);
         assert_true(ga_usable_size(v[i]) >= size);
