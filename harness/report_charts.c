@@ -302,8 +302,8 @@ static void chart_frag_group(rep *R, const char *workload, const rgroup *g, size
         chart z = {0};
         snprintf(z.name, sizeof z.name, "%.180s_spike", c.name);
         snprintf(z.title, sizeof z.title,
-                 "Fragmentation: %s - resident and live memory around the first spike "
-                 "(rep %ld%s)",
+                 "Fragmentation: %.250s - resident and live memory around the first spike "
+                 "(rep %ld%.40s)",
                  wl, rp, thr_text);
         if (copy_dat(R, c.name, z.name) == 0)
             frag_gp(R, &z, &p, fmax(0, t0 - w), fmin(tmax, t1 + 3 * w));

@@ -136,8 +136,8 @@ void hn_rep_chart_gc(rep *R, const char *workload, const char *alloc)
             size_t l = strlen(parts);
             snprintf(parts + l, sizeof parts - l, "%s%s", l ? ", " : "", what[j]);
         }
-    snprintf(c.title, sizeof c.title, "GC timeline: %s on %s (%s; rep %ld)", alloc, wl, parts,
-             r->rep);
+    snprintf(c.title, sizeof c.title, "GC timeline: %.40s on %.200s (%.99s; rep %ld)", alloc, wl,
+             parts, r->rep);
     FILE *f = hn_rep_gp_begin(R, &c);
     if (!f) return;
     fputs("set datafile missing 'nan'\nset xlabel 'time (s)'\nset ylabel 'MiB'\n"
