@@ -218,6 +218,7 @@ const ab_allocator ab_alloc_goalloc = {
     .usable_size = ga_usable_size,
     .thread_init = NULL,
     .thread_exit = ga_thread_exit,
+    .config_error = ga_config_error,
     .stats = ga_stats,
     .collect = ga_collect,
     .gc_alloc = gc_alloc,

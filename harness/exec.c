@@ -763,6 +763,8 @@ int hn_cmd_exec(int argc, char **argv)
     int prc = parse_exec_args(argc, argv, &o);
     if (prc) return prc > 0 ? HN_EXIT_OK : HN_EXIT_EX_USAGE;
     if (hn_check_go_env("exec") != HN_EXIT_OK) return HN_EXIT_EX_USAGE;
+    for (size_t i = 0; i < o.nallocs; i++)
+        if (hn_backend_config_check("exec", o.allocs[i]) != 0) return HN_EXIT_EX_USAGE;
     unsetenv("LD_PRELOAD"); /* abench and hyperfine run without any preload */
     char dir[PATH_MAX], started[64], finished[64], cmdtext[4096], workload[4200];
     if (make_out_dir(&o, dir, sizeof dir) != 0) return HN_EXIT_EX_USAGE;

@@ -49,6 +49,10 @@ extern const char *const hn_known_backends[];
 int hn_runner_path(const char *name, char *buf, size_t len);
 /* `--info` of a backend's runner as a JSON object, or NULL with the reason in err. */
 json_t *hn_runner_info(const char *name, char *err, size_t errlen);
+/* -1 after a one-line error when backend `name`'s runner reports a malformed setting in the
+ * environment that the allocator ignored (--info's config_error, e.g. GOALLOC_DEBUG=bogus);
+ * 0 otherwise (also when the backend has no runner here). */
+int hn_backend_config_check(const char *cmd, const char *name);
 /* The workload catalogue (`--list-workloads`) from the first runner that exists among
  * prefer[] (may be NULL) and then the known backends. NULL with the reason in err. */
 json_t *hn_workloads_load(const char *const *prefer, char *err, size_t errlen);

@@ -339,6 +339,10 @@ static int resolve_allocs(hn_run_opts *o, json_t *infos)
             json_decref(info);
             return -1;
         }
+        if (json_object_get(info, "config_error")) {
+            json_decref(info);
+            return hn_backend_config_check("run", a);
+        }
         json_object_set_new(infos, a, info);
     }
     return 0;

@@ -90,3 +90,19 @@ const char *hn_caps_text(json_t *caps, char *buf, size_t len)
     if (!used) snprintf(buf, len, "-");
     return buf;
 }
+
+int hn_backend_config_check(const char *cmd, const char *name)
+{
+    char path[4096], err[512];
+    if (!hn_runner_path(name, path, sizeof path)) return 0; /* no runner: nothing to ask */
+    json_t *info = hn_runner_info(name, err, sizeof err);
+    if (!info) return 0; /* the caller's own checks report an unusable backend */
+    const char *cfg = json_string_value(json_object_get(info, "config_error"));
+    int rc = 0;
+    if (cfg) {
+        hn_error(cmd, "backend '%s' would ignore its environment: %s", name, cfg);
+        rc = -1;
+    }
+    json_decref(info);
+    return rc;
+}

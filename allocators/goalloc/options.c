@@ -88,6 +88,9 @@ static int parse_bool(const char *s, int64_t *out)
     return _ga_parse_uint(s, strlen(s), 1, out);
 }
 
+/* The first malformed environment setting, for ga_config_error(); written once by init_once. */
+static char env_error[400];
+
 /* ---- The options table ---- */
 
 typedef enum opt_kind {
@@ -203,6 +206,9 @@ static void read_env_row(size_t i)
                                     : parse_bool(s, &v);
     if (rc != 0 || (d->type == OPT_INT && v > d->max)) {
         _ga_warn("ignoring malformed %s=\"%.200s\" (%s); keeping the default", var, s, d->desc);
+        if (!env_error[0])
+            (void)snprintf(env_error, sizeof env_error, "%s=\"%.200s\" is malformed (%s)", var, s,
+                           d->desc);
         return;
     }
     store(d, v);
@@ -216,11 +222,17 @@ static void read_debug_env(void)
     ga_options parsed = _ga_opt;
     const char *bad = NULL;
     size_t badlen = 0;
-    if (_ga_parse_debug_item(s, &parsed, &bad, &badlen) != 0)
+    if (_ga_parse_debug_item(s, &parsed, &bad, &badlen) != 0) {
         _ga_warn(
             "ignoring malformed item \"%.*s\" of GOALLOC_DEBUG=\"%.200s\" (keys: gctrace=0|1|2, "
             "scavtrace=0|1, madvdontneed=0|1); keeping its default",
             (int)(badlen > 100 ? 100 : badlen), bad, s);
+        if (!env_error[0])
+            (void)snprintf(env_error, sizeof env_error,
+                           "GOALLOC_DEBUG item \"%.*s\" is malformed (keys: gctrace=0|1|2, "
+                           "scavtrace=0|1, madvdontneed=0|1)",
+                           (int)(badlen > 100 ? 100 : badlen), bad);
+    }
     for (size_t i = 0; i < NOPTIONS; i++) {
         const opt_desc *d = &options[i];
         if (d->kind != OPT_DEBUG_KEY || *int_of(&parsed, d) == load(d)) continue;
@@ -264,6 +276,12 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 void _ga_options_init(void)
 {
     pthread_once(&once, init_once);
+}
+
+const char *ga_config_error(void)
+{
+    _ga_options_init();
+    return env_error[0] ? env_error : NULL;
 }
 
 /* ---- Reading and setting at run time ---- */

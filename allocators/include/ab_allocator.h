@@ -142,6 +142,12 @@ typedef struct ab_allocator {
     void (*thread_init)(void);
     void (*thread_exit)(void);
 
+    /* Optional. After init: NULL, or one line naming a malformed setting the backend found in
+     * its environment and ignored (keeping its default, as a library must). The runner reports
+     * it in --info and `abench run` refuses to start: a run under a setting the allocator did
+     * not take would be mislabelled. */
+    const char *(*config_error)(void);
+
     /* Required. Fills *out (ab_stats.h). Fields the backend cannot measure are left out of
      * out->valid (reported "n/a"). May be called from any thread while others allocate;
      * figures are then approximate but each is internally consistent. Returns 0 or -1. */

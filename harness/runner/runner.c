@@ -160,6 +160,11 @@ static void print_info(const ab_allocator *a, const char *check_err)
     print_caps(stdout, a->caps);
     printf(",\"abi\":%d,\"malloc_check\":", AB_ALLOCATOR_ABI);
     hn_json_str(stdout, check_err ? check_err : "ok");
+    const char *cfg = a->config_error ? a->config_error() : NULL;
+    if (cfg) {
+        printf(",\"config_error\":");
+        hn_json_str(stdout, cfg);
+    }
     printf("}\n");
 }
 

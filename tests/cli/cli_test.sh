@@ -53,6 +53,12 @@ errors)
   expect_usage "malformed GOGC" GOGC run --alloc null --workload churn
   want=64 expect_usage "malformed GOGC (exec)" GOGC exec --alloc sys -- true
   unset GOGC
+  if [ -x "$bindir/abench-runner-goalloc" ]; then
+    export GOALLOC_DEBUG=bogus
+    expect_usage "malformed GOALLOC_DEBUG" GOALLOC_DEBUG run --alloc goalloc --workload churn
+    want=64 expect_usage "malformed GOALLOC_DEBUG (exec)" GOALLOC_DEBUG exec --alloc goalloc -- true
+    unset GOALLOC_DEBUG
+  fi
   check "nothing was written" "[ ! -e results ]"
   "$bindir/abench-runner-null" --workload churn --param slots=abc 2>"$tmp/err"; rc=$?
   check "runner: bad value exits 2 naming the parameter" "[ $rc -eq 2 ] && grep -q slots '$tmp/err'"

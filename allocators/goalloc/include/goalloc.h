@@ -146,6 +146,10 @@ void ga_memstats_print(const ga_memstats *ms, int fd);
 int64_t ga_set_memory_limit(int64_t bytes);
 /* GOGC percent; a negative value turns the GC off (stored as -1). Returns the previous value. */
 int ga_set_gc_percent(int percent);
+/* NULL, or one line naming the first malformed setting goalloc found in its environment (GOGC,
+ * GOMEMLIMIT, GOALLOC_*) and ignored, keeping the default: so a harness can refuse to run
+ * under a setting the allocator did not take. Reads the options first if nothing has. */
+const char *ga_config_error(void);
 
 #ifdef __cplusplus
 }
