@@ -27,7 +27,7 @@ int hn_check_go_env(const char *cmd)
         int64_t out;
         if (v && knobs[i].parse(v, &out) != 0) {
             hn_error(cmd, "%s='%s' is malformed: expected %s", knobs[i].name, v, knobs[i].syntax);
-            return HN_EXIT_USAGE;
+            return HN_EXIT_EX_USAGE;
         }
     }
     return HN_EXIT_OK;

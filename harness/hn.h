@@ -11,10 +11,10 @@
 enum hn_exit {
     HN_EXIT_OK = 0,   /* done; for compare: no significant regression */
     HN_EXIT_FAIL = 1, /* a cell crashed/hung/failed; for compare: a significant regression */
-    HN_EXIT_CANNOT_JUDGE = 2, /* compare: no regression found, but some cell cannot be judged */
-    HN_EXIT_USAGE = 2,        /* `abench run`'s bad flag/backend/workload/parameter (run.c) */
-    HN_EXIT_EX_USAGE = 64,    /* EX_USAGE: bad flag or unreadable/invalid input (list, compare,
-                                 report, exec, goalloc, the dispatcher) */
+    HN_EXIT_CANNOT_JUDGE = 2, /* compare: no regression found, but some cell cannot be judged;
+                                 run --instructions: this machine cannot count (no valgrind) */
+    HN_EXIT_EX_USAGE = 64,    /* EX_USAGE: bad flag, backend, workload, parameter or setting,
+                                 unreadable or invalid input (every command) */
 };
 
 /* ---- main.c: getopt_long helpers for the subcommands ---- */
@@ -42,7 +42,7 @@ int hn_cmd_goalloc(int argc, char **argv); /* goalloc.c: `abench goalloc sizecla
 
 /* ---- goenv.c ---- */
 /* 0 when GOGC and GOMEMLIMIT are unset or well-formed; otherwise prints one line naming the
- * variable and returns HN_EXIT_USAGE. */
+ * variable and returns HN_EXIT_EX_USAGE. */
 int hn_check_go_env(const char *cmd);
 
 /* ---- report.c ---- */

@@ -711,7 +711,7 @@ static int execute(int argc, char **argv, hn_run_opts *o, json_t *infos, hn_vari
     static hn_cell cells[HN_MAX_CELLS];
     unsigned ncells = hn_matrix_plan(o, vs, nv, cells, HN_MAX_CELLS);
     char dir[4096], eta[32], el[32];
-    if (make_run_dir(o, dir, sizeof dir) != 0) return HN_EXIT_USAGE;
+    if (make_run_dir(o, dir, sizeof dir) != 0) return HN_EXIT_EX_USAGE;
     json_t *meta = make_meta(argc, argv, o, infos, vs, nv, ncells);
     add_timer(meta, o->allocs[0], o);
     if (hn_write_meta(dir, meta) != 0) {
@@ -824,11 +824,12 @@ int hn_cmd_run(int argc, char **argv)
     char **av = calloc((size_t)argc + 1, sizeof *av);
     for (int i = 0; av && i < argc; i++)
         av[i] = strdup(argv[i]);
-    if (!av || parse_run_args(argc, av, &o) != 0) return HN_EXIT_USAGE;
-    if (hn_check_go_env("run") != HN_EXIT_OK) return HN_EXIT_USAGE;
-    if (o.instructions && find_valgrind(&o) != 0) return HN_EXIT_USAGE;
+    if (!av || parse_run_args(argc, av, &o) != 0) return HN_EXIT_EX_USAGE;
+    if (hn_check_go_env("run") != HN_EXIT_OK) return HN_EXIT_EX_USAGE;
+    /* No valgrind: nothing wrong with the command, but this machine cannot measure it (2). */
+    if (o.instructions && find_valgrind(&o) != 0) return HN_EXIT_CANNOT_JUDGE;
     json_t *infos = json_object();
-    if (resolve_allocs(&o, infos) != 0) return HN_EXIT_USAGE;
+    if (resolve_allocs(&o, infos) != 0) return HN_EXIT_EX_USAGE;
     /* The catalogue and parameter checks come from a C runner: go-runtime's knows only the
      * GC workloads. */
     const char *prefer[] = {o.allocs[0], NULL};
@@ -848,14 +849,14 @@ int hn_cmd_run(int argc, char **argv)
             found |= !strcmp(o.allocs[i], o.baseline);
         if (!found) {
             hn_error("run", "--baseline '%s' is not one of --alloc", o.baseline);
-            return HN_EXIT_USAGE;
+            return HN_EXIT_EX_USAGE;
         }
     }
     int nv = hn_variants_build(&o, cat, vs, (int)(sizeof vs / sizeof vs[0]));
-    if (nv < 0) return HN_EXIT_USAGE;
+    if (nv < 0) return HN_EXIT_EX_USAGE;
     if (nv == 0) {
         hn_error("run", "nothing to run (no workload of the suite is in this build)");
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
     /* A suite line the build rejects (a renamed parameter) is skipped with its reason; a
      * variant from the command line must be valid. */
@@ -864,12 +865,12 @@ int hn_cmd_run(int argc, char **argv)
         if (hn_variant_check(prefer[0], &vs[i]) == 0)
             vs[kept++] = vs[i];
         else if (!o.suite)
-            return HN_EXIT_USAGE;
+            return HN_EXIT_EX_USAGE;
     }
     if (o.suite && kept < nv)
         fprintf(stderr, "abench run: suite: %d line(s) skipped (see above)\n", nv - kept);
     nv = kept;
-    if (nv == 0) return HN_EXIT_USAGE;
+    if (nv == 0) return HN_EXIT_EX_USAGE;
     unsigned long long planned = 0;
     for (int i = 0; i < nv; i++)
         planned += (unsigned long long)vs[i].nthreads;
@@ -879,7 +880,7 @@ int hn_cmd_run(int argc, char **argv)
                  "the matrix has %llu cells; at most %d in one run (lower --reps or split "
                  "the lists)",
                  planned, HN_MAX_CELLS);
-        return HN_EXIT_USAGE;
+        return HN_EXIT_EX_USAGE;
     }
     int rc = o.dry_run ? dry_run(&o, vs, nv) : execute(argc, argv, &o, infos, vs, nv);
     json_decref(cat);

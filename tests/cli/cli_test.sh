@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # cli_test.sh CASE ABENCH - integration tests of `abench run` / `abench list` on the null backend.
-#   errors     unknown backend/workload/flag/parameter and bad values: exit 2, one line naming it,
+#   errors     unknown backend/workload/flag/parameter and bad values: exit 64, one line naming it,
 #              nothing run or written
 #   list       backends and workloads listed; -v shows parameters with types and defaults,
 #              wrapped without losing spaces; --version; usage errors of list/goalloc/exec/
@@ -24,9 +24,9 @@ check() { # check NAME COMMAND...
   total=$((total + 1))
   if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
 }
-# expect_usage NAME WORD ARGS... : exit $want (2 for run, 64 = EX_USAGE for the other commands),
+# expect_usage NAME WORD ARGS... : exit $want (64 = EX_USAGE, every command),
 # exactly one stderr line, naming WORD
-want=2
+want=64
 expect_usage() {
   local name=$1 word=$2; shift 2
   "$abench" "$@" >"$tmp/out" 2>"$tmp/err"; local rc=$?
@@ -84,7 +84,6 @@ list)
   expect_usage "unknown exec flag" --frobnicate exec --frobnicate -- true
   expect_usage "exec flag without value" --runs exec --runs
   expect_usage "report flag without value" --baseline report --baseline
-  want=2
   "$abench" --version >"$tmp/out" 2>"$tmp/err"; rc=$?
   check "--version prints the version and commit" \
     "[ $rc -eq 0 ] && grep -qE '^abench [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]{7,}(-dirty)?|unknown)\)' '$tmp/out'"
@@ -223,8 +222,8 @@ refuse)
   check "--info reports the failed check" "echo '$info' | grep -q 'test hook'"
   ABENCH_TEST_FAIL_MALLOC_CHECK=1 "$abench" run --alloc null --workload churn --param ops=100 \
     --out "$tmp/run" >"$tmp/out" 2>"$tmp/err"; rc=$?
-  check "abench run stops before running (exit 2) and says why" \
-    "[ $rc -eq 2 ] && grep -q 'refusing to run' '$tmp/err' && [ ! -e '$tmp/run/runs.jsonl' ]"
+  check "abench run stops before running (exit 64) and says why" \
+    "[ $rc -eq 64 ] && grep -q 'refusing to run' '$tmp/err' && [ ! -e '$tmp/run/runs.jsonl' ]"
   ;;
 suite)
   "$abench" run --suite default --alloc null,sys --reps 2 --warmup 0 --dry-run >"$tmp/out" 2>"$tmp/err"; rc=$?
@@ -262,15 +261,15 @@ warmup)
   check "defaults: 6 measured repetitions after 1 warm-up" "grep -q '7 cells' '$tmp/dry' ||
      [ \$(grep -c ' churn ' '$tmp/dry') -eq 7 ]"
   "$abench" run --alloc null --workload churn --sample-mean 0 --out "$tmp/bad" >"$tmp/o2" 2>"$tmp/e2"; rc=$?
-  check "--sample-mean 0 is refused before any cell (exit 2)" \
-    "[ $rc -eq 2 ] && grep -q 'sample-mean' '$tmp/e2' && [ ! -e '$tmp/bad' ]"
+  check "--sample-mean 0 is refused before any cell (exit 64)" \
+    "[ $rc -eq 64 ] && grep -q 'sample-mean' '$tmp/e2' && [ ! -e '$tmp/bad' ]"
   "$abench" run --suite quick --alloc null --warmup 0 --reps 1 --dry-run >"$tmp/q" 2>&1; rc=$?
   check "the quick suite exists and validates" "[ $rc -eq 0 ] && grep -q ' churn ' '$tmp/q'"
   ;;
 instructions)
   PATH=/nonexistent "$abench" run --alloc null --workload churn --instructions --out "$tmp/nv" \
     >"$tmp/o0" 2>"$tmp/e0"; rc=$?
-  check "no valgrind: one-line error, exit 2, nothing run" \
+  check "no valgrind: one-line error, exit 2 (cannot measure here), nothing run" \
     "[ $rc -eq 2 ] && grep -q valgrind '$tmp/e0' && [ ! -e '$tmp/nv' ]"
   # A/A: two runs of one cell agree (instruction counts are deterministic).
   for side in a b; do
