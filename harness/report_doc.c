@@ -250,6 +250,54 @@ static void summary_table(rep *R, doc *d)
     }
 }
 
+/* The harness's own cost per cell: the `overhead` backend's figure (a trivial allocator), and
+ * its share of the fastest real backend's, so a reader sees how much of each figure is the
+ * harness and the workload loop rather than the allocator (results/README.md). */
+static void overhead_table(rep *R, doc *d)
+{
+    const char *unit = strcmp(R->metric, "wall_s") == 0 ? "s" : "ns";
+    double v[4096];
+    int any = 0;
+    for (size_t k = 0; k < R->nkeys; k++) {
+        const rkey *key = &R->keys[k];
+        size_t n = hn_rep_cell_values(R, key, "overhead", R->metric, NULL, v, 4096);
+        if (n == 0) continue;
+        double oh = hn_median(v, n), best = NAN;
+        const char *best_alloc = "-";
+        for (size_t a = 0; a < R->nallocs; a++) {
+            if (!strcmp(R->allocs[a], "overhead")) continue;
+            size_t m = hn_rep_cell_values(R, key, R->allocs[a], R->metric, NULL, v, 4096);
+            if (m && !(hn_median(v, m) >= best)) {
+                best = hn_median(v, m);
+                best_alloc = R->allocs[a];
+            }
+        }
+        if (!any) {
+            doc_h(d, 2, "Harness overhead");
+            doc_p(d, "What the harness and the workload's own loop cost per operation: the "
+                     "`overhead` backend's median (a trivial allocator: per-thread LIFO lists), "
+                     "beside the fastest real backend. The allocator's own cost is the "
+                     "difference.");
+            const char *hdr[] = {"cell", "harness cost", "fastest backend", "its figure",
+                                 "harness share"};
+            doc_table_begin(d);
+            doc_row(d, hdr, 5, 1);
+            any = 1;
+        }
+        char label[400], o_s[64], b_s[64], share[32];
+        hn_rep_key_label(R, label, sizeof label, key);
+        fmt_num(o_s, sizeof o_s, oh, unit);
+        fmt_num(b_s, sizeof b_s, best, unit);
+        if (best > 0)
+            snprintf(share, sizeof share, "%.0f%%", 100 * oh / best);
+        else
+            snprintf(share, sizeof share, "-");
+        const char *cells[] = {label, o_s, best_alloc, b_s, share};
+        doc_row(d, cells, 5, 0);
+    }
+    if (any) doc_table_end(d);
+}
+
 /* GC figures of the rows that have them (results/README.md `gc`), medians over ok reps. */
 static void gc_table(rep *R, doc *d)
 {
@@ -430,6 +478,7 @@ int hn_rep_write_docs(rep *R)
     command_line(R, &d);
     doc_h(&d, 2, "Summary");
     summary_table(R, &d);
+    overhead_table(R, &d);
     gc_table(R, &d);
     failed_cells(R, &d);
     doc_h(&d, 2, "Charts");
