@@ -706,6 +706,22 @@ void _ga_free_check(ga_mcache *c, unsigned ci, void *p); /* debug >= 1: p is a b
 void _ga_test_slowdown(void); /* GOALLOC_TEST_SLOWDOWN: the perf gate's injected slowdown */
 #endif
 
+/* A block of span class ci for thread cache c. Budget: one pop from the local list, or one
+ * ctz in the cached span (_ga_span_alloc); no locks, no atomics. */
+static inline __attribute__((always_inline)) void *_ga_small_alloc(ga_mcache *c, unsigned ci)
+{
+    ga_mcache_class *e = &c->cls[ci];
+    void *p = e->free;
+    if (GA_LIKELY(p != NULL)) {
+        GA_UNPOISON(p, _ga_class_to_size[ci >> 1]);
+        e->free = *(void **)p;
+        e->room++;
+        GA_COUNTER_ADD(e->nmalloc, 1);
+        return p;
+    }
+    return _ga_span_alloc(c, ci);
+}
+
 static inline __attribute__((always_inline)) void *_ga_malloc_fast(size_t size)
 {
 #ifdef GOALLOC_TEST_HOOKS
@@ -714,17 +730,7 @@ static inline __attribute__((always_inline)) void *_ga_malloc_fast(size_t size)
     ga_mcache *c = _ga_tls_mcache;
     if (GA_LIKELY(c != NULL &&
                   size - (GA_TINY_MAX + 1) <= GA_SMALL_SIZE_MAX - 8 - (GA_TINY_MAX + 1))) {
-        unsigned ci = _ga_ci8[(size + 7) >> 3];
-        ga_mcache_class *e = &c->cls[ci];
-        void *p = e->free;
-        if (GA_LIKELY(p != NULL)) {
-            GA_UNPOISON(p, _ga_class_to_size[ci >> 1]);
-            e->free = *(void **)p;
-            e->room++;
-            GA_COUNTER_ADD(e->nmalloc, 1);
-            return p;
-        }
-        return _ga_span_alloc(c, ci);
+        return _ga_small_alloc(c, _ga_ci8[(size + 7) >> 3]);
     }
     return _ga_malloc_slow(size);
 }

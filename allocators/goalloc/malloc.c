@@ -121,21 +121,6 @@ static inline ga_mcache *get_mcache(void)
 
 /* ---- Fast paths ---- */
 
-/* Budget: one pop from the local list, or one ctz in the cached span; no locks, no atomics. */
-static inline __attribute__((always_inline)) void *small_alloc(ga_mcache *c, unsigned ci)
-{
-    ga_mcache_class *e = &c->cls[ci];
-    void *p = e->free;
-    if (GA_LIKELY(p != NULL)) {
-        GA_UNPOISON(p, _ga_class_to_size[ci >> 1]);
-        e->free = *(void **)p;
-        e->room++;
-        GA_COUNTER_ADD(e->nmalloc, 1);
-        return p;
-    }
-    return _ga_span_alloc(c, ci);
-}
-
 /* The part of small_alloc after the local list: the span's alloc cache, else the refill. */
 void *_ga_span_alloc(ga_mcache *c, unsigned ci)
 {
@@ -204,9 +189,9 @@ void *_ga_malloc_slow(size_t size)
     }
     if (GA_LIKELY(size <= GA_SMALL_SIZE_MAX - 8)) {
         if (size <= GA_TINY_MAX) return tiny_alloc(c, size ? size : 1);
-        return small_alloc(c, _ga_ci8[(size + 7) >> 3]);
+        return _ga_small_alloc(c, _ga_ci8[(size + 7) >> 3]);
     }
-    if (size <= GA_LARGE_CUTOFF) return small_alloc(c, _ga_size_to_class(size) << 1 | 1);
+    if (size <= GA_LARGE_CUTOFF) return _ga_small_alloc(c, _ga_size_to_class(size) << 1 | 1);
     return large_alloc(c, size, false);
 }
 
@@ -235,7 +220,7 @@ void *ga_calloc(size_t n, size_t size)
     if (total > GA_LARGE_CUTOFF) return large_alloc(c, total, true);
     unsigned ci = _ga_class_of(total) << 1 | 1;
     bool dirty = c->cls[ci].free != NULL;
-    void *p = small_alloc(c, ci);
+    void *p = _ga_small_alloc(c, ci);
     if (p && (dirty || c->cls[ci].span->needzero)) memset(p, 0, _ga_class_to_size[ci >> 1]);
     return p;
 }
@@ -431,7 +416,7 @@ static void *aligned_impl(size_t align, size_t size)
     if (size <= GA_LARGE_CUTOFF && align <= GA_PAGE_SIZE) { /* slots are only page aligned */
         for (unsigned cls = _ga_class_of(size); cls < GA_NUM_SIZE_CLASSES; cls++)
             if (_ga_class_to_size[cls] % align == 0 && _ga_class_to_size[cls] <= GA_LARGE_CUTOFF)
-                return small_alloc(c, cls << 1 | 1);
+                return _ga_small_alloc(c, cls << 1 | 1);
     }
     if (align <= GA_PAGE_SIZE) return large_alloc(c, size, false);
     size_t npages = (size + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
