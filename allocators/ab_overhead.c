@@ -12,7 +12,9 @@
  *  - Small blocks (<= OV_SMALL_MAX) live in one reserved region, OV_CLASSES slabs of
  *    OV_SLAB bytes; a block's class is its slab index, (p - region) >> OV_SLAB_SHIFT, so free
  *    reads nothing from the block (a header load would be a cache miss the real allocators
- *    do not pay). Usable size (cls + 1) * 16. Slab space is handed out in OV_CARVE pieces to
+ *    do not pay). Usable size ov_class_size(cls): 16-byte steps to 1 KiB, then powers of two
+ *    to 32 MiB (a request-scoped bump region costs no mmap). Slab space is handed out in
+ *    OV_CARVE pieces (or one block, when larger) to
  *    threads (one atomic add per piece) and never given back.
  *  - A freed small block goes on the freeing thread's LIFO list for its class: malloc is a
  *    pop, free a push, with no lock and no atomic (a block freed by another thread simply moves
@@ -34,11 +36,13 @@
 #include "ab_checked.h"
 
 #define OV_GRAIN 16
-#define OV_CLASSES 64 /* small blocks: 16 .. 1024 bytes */
-#define OV_SMALL_MAX (OV_GRAIN * OV_CLASSES)
+#define OV_LINEAR 64  /* classes 0..63: 16 .. 1024 bytes in 16-byte steps */
+#define OV_CLASSES 79 /* then 64..78: powers of two, 2 KiB .. 32 MiB */
+#define OV_LINEAR_MAX (OV_GRAIN * OV_LINEAR)
+#define OV_SMALL_MAX ((size_t)1 << (OV_CLASSES - OV_LINEAR + 10))
 #define OV_SLAB_SHIFT                                                                              \
-    28 /* 256 MiB of address space per class (reserved, not committed;                             \
-        * 16 GiB in all, which valgrind still accepts) */
+    27 /* 128 MiB of address space per class (reserved, not committed;                             \
+        * under 10 GiB in all, which valgrind still accepts) */
 #define OV_SLAB ((uintptr_t)1 << OV_SLAB_SHIFT)
 #define OV_CARVE (64u << 10) /* slab piece a thread takes at a time */
 
@@ -99,18 +103,29 @@ __attribute__((noinline, cold)) static void *ov_big(size_t size, size_t align)
 
 /* ---- Small blocks ---- */
 
+static inline size_t ov_class_size(unsigned cls)
+{
+    return cls < OV_LINEAR ? (size_t)(cls + 1) * OV_GRAIN : (size_t)1 << (cls - OV_LINEAR + 11);
+}
+
+static inline unsigned ov_class(size_t size)
+{
+    if (size <= OV_LINEAR_MAX) return size ? (unsigned)((size - 1) / OV_GRAIN) : 0;
+    return OV_LINEAR + (unsigned)(64 - __builtin_clzll((unsigned long long)size - 1)) - 11;
+}
+
 __attribute__((noinline, cold)) static void *ov_refill(unsigned cls)
 {
-    size_t bs = (size_t)(cls + 1) * OV_GRAIN;
+    size_t bs = ov_class_size(cls), carve = bs > OV_CARVE ? bs : OV_CARVE;
     if (ov_t.end[cls] - ov_t.bump[cls] < (ptrdiff_t)bs) {
         pthread_once(&ov_once, ov_reserve);
         if (!ov_region) return NULL;
-        uintptr_t off = atomic_fetch_add_explicit(&ov_used[cls], OV_CARVE, memory_order_relaxed);
-        if (off + OV_CARVE + OV_CLASSES * 4160u > OV_SLAB) return ov_big(bs, OV_GRAIN); /* full */
-        /* Slabs start 256 MiB apart: without a stagger the hot blocks of every class would share
+        uintptr_t off = atomic_fetch_add_explicit(&ov_used[cls], carve, memory_order_relaxed);
+        if (off + carve + OV_CLASSES * 4160u > OV_SLAB) return ov_big(bs, OV_GRAIN); /* full */
+        /* Slabs start 128 MiB apart: without a stagger the hot blocks of every class would share
          * cache sets. */
         ov_t.bump[cls] = ov_region + ((uintptr_t)cls << OV_SLAB_SHIFT) + off + cls * 4160u;
-        ov_t.end[cls] = ov_t.bump[cls] + OV_CARVE;
+        ov_t.end[cls] = ov_t.bump[cls] + carve;
     }
     void *p = ov_t.bump[cls];
     ov_t.bump[cls] += bs;
@@ -120,7 +135,7 @@ __attribute__((noinline, cold)) static void *ov_refill(unsigned cls)
 static void *ov_malloc_raw(size_t size)
 {
     if (size > OV_SMALL_MAX) return ov_big(size, OV_GRAIN);
-    unsigned cls = size ? (unsigned)((size - 1) / OV_GRAIN) : 0;
+    unsigned cls = ov_class(size);
     ov_free *f = ov_t.list[cls];
     if (__builtin_expect(f != NULL, 1)) {
         ov_t.list[cls] = f->next;
@@ -152,7 +167,7 @@ static void ov_free_block(void *p)
 static size_t ov_usable_size(const void *p)
 {
     if (!p) return 0;
-    if (ov_is_small(p)) return (size_t)(ov_class_of(p) + 1) * OV_GRAIN;
+    if (ov_is_small(p)) return ov_class_size(ov_class_of(p));
     const ov_big_hdr *h = (const ov_big_hdr *)p - 1;
     return h->len - (size_t)((const char *)p - (const char *)h->base);
 }
