@@ -10,7 +10,14 @@
  * Chunk life cycle (one global lock guards the lists; an arena itself is single-threaded):
  *   fresh (reserved) -> in use by one arena -> on ga_arena_free:
  *     full chunks:   faulted (PROT_NONE + MADV_DONTNEED) -> quarantine (FIFO)
- *     active chunk:  reuse list (its untouched middle serves later arenas)
+ *     active chunk:  reuse list. Once a collection has run (as in Go), as it is: its
+ *                    untouched middle serves later arenas, its dirtied part is not reused.
+ *                    Before (manual mode), rewound first: the bytes the arena bumped out of
+ *                    it are zeroed (stores, or MADV_DONTNEED past GA_ARENA_ZERO_INLINE) and
+ *                    its free region goes back to what it was when the arena took it, so the
+ *                    next arena bumps through the same, already-faulted pages (a request of a
+ *                    few KiB costs no page fault and no system call). A use after free of
+ *                    such memory reads zeros or a later arena's values; it does not fault.
  *   quarantine -> ready (re-committed; pages read back as zero). Manual-mode rule: once more
  *   than arena_retain bytes (GOALLOC_ARENA_RETAIN, default 64 MiB = 8 chunks) are
  *   quarantined behind it, so a use after free faults until at least that many later chunks
@@ -24,10 +31,13 @@
  *   bounded by the cap, however the requests fragment the reused chunks.
  *
  * Invariants, checked by chunk_is_valid() at debug level 2:
- *   base <= lo <= hi <= base + GA_ARENA_CHUNK_SIZE, and [lo, hi) was never handed out
- *   (so it reads as zero); a chunk is on exactly one list or owned by exactly one arena.
+ *   base <= lo <= hi <= base + GA_ARENA_CHUNK_SIZE, and [lo, hi) reads as zero (never handed
+ *   out, or zeroed by a rewind); a chunk is on exactly one list or owned by exactly one arena;
+ *   while owned, taken_lo <= lo <= hi <= taken_hi.
  * Accounting (as Go counts a chunk: one large object): bytes_inuse = chunks owned by live
- * arenas x chunk size; chunk_allocs - chunk_frees == chunks_inuse.
+ * arenas x chunk size; chunk_allocs - chunk_frees == chunks_inuse. bytes_allocated is kept
+ * per owned chunk (plain stores by its owner, no locked add per allocation) and folded into
+ * freed_bytes when the arena is freed.
  */
 #define _GNU_SOURCE /* PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP */
 #include <errno.h>
@@ -43,6 +53,9 @@
 #define GA_ARENA_MAX_INLINE (GA_ARENA_CHUNK_SIZE / 4)
 #define GA_ARENA_RESERVE (GA_ARENA_SIZE) /* 64 MiB: 8 chunks per reservation */
 #define GA_ARENA_MAX_REGIONS 1024
+/* On free, dirty runs up to this many bytes are zeroed with stores; longer runs have their
+ * whole pages dropped (MADV_DONTNEED), which reads back as zero. */
+#define GA_ARENA_ZERO_INLINE ((size_t)128 << 10)
 #define GA_ARENA_MAGIC 0x61726e61u /* "arna" */
 #define GA_ARENA_DEAD 0x64656164u  /* "dead" */
 /* Hint for the first reservation: the upper half of Go's heap hint space (0x00c0<<32 | i<<40
@@ -54,7 +67,10 @@ typedef struct ga_arena_chunk {
     uintptr_t lo, hi; /* free region [lo, hi); [base, lo) holds the pointerful values */
     struct ga_arena_chunk *next;
     struct ga_arena_chunk *live_prev, *live_next; /* chunks owned by live arenas (ua.live) */
-    bool noted; /* quarantined and a GC found a pointer into it this cycle */
+    uintptr_t taken_lo, taken_hi; /* lo and hi when its arena took it: on free, [taken_lo, lo)
+                                     and [hi, taken_hi) are what that arena dirtied */
+    _Atomic uint64_t bytes;       /* bytes its arena allocated here; written by the owner only */
+    bool noted;                   /* quarantined and a GC found a pointer into it this cycle */
 } ga_arena_chunk;
 
 /* A heap block an arena took for an oversize request; the node itself lives in the arena. */
@@ -64,8 +80,8 @@ typedef struct ga_arena_big {
 } ga_arena_big;
 
 struct ga_arena {
-    uint32_t magic;             /* GA_ARENA_MAGIC while live, GA_ARENA_DEAD after free */
     ga_arena_chunk *active;     /* chunk being filled, or NULL */
+    uint32_t magic;             /* GA_ARENA_MAGIC while live, GA_ARENA_DEAD after free */
     ga_arena_chunk *full;       /* chunks the arena filled */
     ga_arena_big *big;          /* oversize heap blocks */
     struct ga_arena *next_free; /* on the retired-header FIFO */
@@ -90,11 +106,12 @@ static struct {
     uintptr_t next_hint;
     uintptr_t lo, hi;     /* bounds of every reservation: a quick filter for the marker */
     ga_arena_chunk *live; /* chunks owned by live arenas, for the marker's roots */
+    uint64_t freed_bytes; /* bytes allocated in chunks since given back by their arenas */
     bool gc_seen;         /* a collection has run: quarantine follows the GC rule */
 } ua = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP, .quarantine_max = SIZE_MAX};
 
 static struct {
-    _Atomic uint64_t chunks_inuse, chunk_allocs, chunk_frees, bytes_allocated, heap_fallbacks;
+    _Atomic uint64_t chunks_inuse, chunk_allocs, chunk_frees, heap_fallbacks;
 } ua_stat;
 
 void _ga_userarena_set_quarantine(size_t nchunks)
@@ -129,8 +146,10 @@ static bool meta_carve(size_t size, size_t n, size_t link, void **head)
 
 static ga_arena_chunk *chunk_header(void)
 {
-    if (!ua.free_headers && !meta_carve(sizeof(ga_arena_chunk), 1024,
-                                        offsetof(ga_arena_chunk, next), (void **)&ua.free_headers))
+    /* One page at a time: every header carved is written (linked), so it is resident. */
+    if (!ua.free_headers &&
+        !meta_carve(sizeof(ga_arena_chunk), GA_OS_PAGE_SIZE / sizeof(ga_arena_chunk),
+                    offsetof(ga_arena_chunk, next), (void **)&ua.free_headers))
         return NULL;
     ga_arena_chunk *c = ua.free_headers;
     ua.free_headers = c->next;
@@ -311,7 +330,7 @@ static void *arena_big(ga_arena *a, size_t size, size_t align)
 
 /* Bumps `size` bytes aligned to `align` out of c, from the low end (scan) or the high end
  * (noscan). NULL when it does not fit. */
-static void *chunk_bump(ga_arena_chunk *c, size_t size, size_t align, int scan)
+static inline void *chunk_bump(ga_arena_chunk *c, size_t size, size_t align, int scan)
 {
     if (scan) {
         uintptr_t p = (c->lo + align - 1) & ~(uintptr_t)(align - 1);
@@ -326,9 +345,19 @@ static void *chunk_bump(ga_arena_chunk *c, size_t size, size_t align, int scan)
     return (void *)p;
 }
 
-void *ga_arena_alloc(ga_arena *a, size_t size, size_t align, int scan)
+/* The single owner counts its bytes with a plain load and store (no locked instruction);
+ * ga_arena_read_stats may read the count from another thread at any time. */
+static inline void count_bytes(ga_arena_chunk *c, size_t size)
 {
-    ga_assert(a && a->magic == GA_ARENA_MAGIC);
+    uint64_t n = atomic_load_explicit(&c->bytes, memory_order_relaxed);
+    atomic_store_explicit(&c->bytes, n + size, memory_order_relaxed);
+}
+
+/* Everything but a bump that fits the active chunk: bad alignment, size 0, oversize
+ * requests, and taking a new chunk when the active one is full (or there is none yet). */
+__attribute__((noinline)) static void *arena_alloc_slow(ga_arena *a, size_t size, size_t align,
+                                                        int scan)
+{
     if (align == 0 || (align & (align - 1)) || align > 4096) {
         errno = EINVAL;
         return NULL;
@@ -347,11 +376,73 @@ void *ga_arena_alloc(ga_arena *a, size_t size, size_t align, int scan)
             a->full = a->active;
         }
         a->active = c;
+        c->taken_lo = c->lo;
+        c->taken_hi = c->hi;
         p = chunk_bump(c, size, align, scan);
         ga_assert_internal(p != NULL);
     }
-    atomic_fetch_add_explicit(&ua_stat.bytes_allocated, size, memory_order_relaxed);
+    count_bytes(a->active, size);
     return p;
+}
+
+/* Fast path: a bump of the active chunk, no lock, no atomic read-modify-write. */
+void *ga_arena_alloc(ga_arena *a, size_t size, size_t align, int scan)
+{
+    ga_assert(a && a->magic == GA_ARENA_MAGIC);
+    ga_arena_chunk *c = a->active;
+    if (GA_LIKELY(c != NULL) && GA_LIKELY((align & (align - 1)) == 0) &&
+        GA_LIKELY(align - 1 < 4096) && GA_LIKELY(size - 1 < GA_ARENA_MAX_INLINE)) {
+        void *p = chunk_bump(c, size, align, scan);
+        if (GA_LIKELY(p != NULL)) {
+            count_bytes(c, size);
+            return p;
+        }
+    }
+    return arena_alloc_slow(a, size, align, scan);
+}
+
+/* Zeroes a short run with 64-byte stores (the compiler emits vector stores). glibc's memset
+ * switches to `rep stosb` from 2 KiB on, which is no faster on runs of a few KiB (it has a
+ * start-up cost) and which valgrind counts as one instruction per byte, hiding the real cost
+ * of a rewind behind the zeroing; this loop costs what it counts. */
+static void zero_short(uintptr_t lo, uintptr_t hi)
+{
+    uintptr_t a = (lo + 63) & ~(uintptr_t)63;
+    if (a > hi) a = hi;
+    memset((void *)lo, 0, a - lo);
+    for (; hi - a >= 64; a += 64)
+        __builtin_memset((void *)a, 0, 64);
+    memset((void *)a, 0, hi - a);
+}
+
+/* Zeroes [lo, hi) of a chunk: stores for short runs, whole pages dropped for long ones
+ * (when dropped pages read back as zero; with MADV_FREE they may not, so memset). */
+static void zero_range(uintptr_t lo, uintptr_t hi)
+{
+    if (hi - lo <= GA_ARENA_ZERO_INLINE) {
+        zero_short(lo, hi);
+        return;
+    }
+    if (!_ga_os_released_pages_are_zero()) {
+        memset((void *)lo, 0, hi - lo);
+        return;
+    }
+    uintptr_t plo = (lo + GA_OS_PAGE_SIZE - 1) & ~(uintptr_t)(GA_OS_PAGE_SIZE - 1);
+    uintptr_t phi = hi & ~(uintptr_t)(GA_OS_PAGE_SIZE - 1);
+    memset((void *)lo, 0, plo - lo);
+    _ga_os_unused((void *)plo, phi - plo);
+    memset((void *)phi, 0, hi - phi);
+}
+
+/* Manual mode: gives the active chunk back as it was when the arena took it, zeroing what
+ * the arena dirtied, so the next arena reuses the same resident pages. */
+static void rewind_active(ga_arena_chunk *c)
+{
+    ga_assert_internal(c->taken_lo <= c->lo && c->hi <= c->taken_hi);
+    zero_range(c->taken_lo, c->lo);
+    zero_range(c->hi, c->taken_hi);
+    c->lo = c->taken_lo;
+    c->hi = c->taken_hi;
 }
 
 /* Retires a freed header: it stays dead on a FIFO before it may be handed out again. */
@@ -384,6 +475,9 @@ void ga_arena_free(ga_arena *a)
         ga_free(b->p);
     uint64_t nchunks = 0;
     ga_arena_chunk *full = a->full;
+    /* Racy but safe: gc_seen only ever goes false -> true, and a late true only means this
+     * chunk keeps Go's behaviour (its dirtied part is not reused). */
+    if (a->active && !__atomic_load_n(&ua.gc_seen, __ATOMIC_RELAXED)) rewind_active(a->active);
     for (ga_arena_chunk *c = full; c; c = c->next) {
         _ga_os_fault((void *)c->base, GA_ARENA_CHUNK_SIZE);
         nchunks++;
@@ -393,6 +487,8 @@ void ga_arena_free(ga_arena *a)
         ga_arena_chunk *c = full;
         full = c->next;
         live_unlink(c);
+        ua.freed_bytes += atomic_load_explicit(&c->bytes, memory_order_relaxed);
+        atomic_store_explicit(&c->bytes, 0, memory_order_relaxed);
         c->next = NULL;
         c->lo = c->hi = c->base;
         if (ua.quar_tail)
@@ -404,6 +500,8 @@ void ga_arena_free(ga_arena *a)
     }
     if (a->active) {
         live_unlink(a->active);
+        ua.freed_bytes += atomic_load_explicit(&a->active->bytes, memory_order_relaxed);
+        atomic_store_explicit(&a->active->bytes, 0, memory_order_relaxed);
         a->active->next = ua.reuse;
         ua.reuse = a->active;
         ua.reuse_len++;
@@ -453,9 +551,11 @@ void ga_arena_read_stats(ga_arena_stats *out)
     out->bytes_inuse = out->chunks_inuse * GA_ARENA_CHUNK_SIZE;
     out->chunk_allocs = atomic_load(&ua_stat.chunk_allocs);
     out->chunk_frees = atomic_load(&ua_stat.chunk_frees);
-    out->bytes_allocated = atomic_load(&ua_stat.bytes_allocated);
     out->heap_fallbacks = atomic_load(&ua_stat.heap_fallbacks);
     pthread_mutex_lock(&ua.lock);
+    out->bytes_allocated = ua.freed_bytes;
+    for (ga_arena_chunk *c = ua.live; c; c = c->live_next)
+        out->bytes_allocated += atomic_load_explicit(&c->bytes, memory_order_relaxed);
     out->chunks_quarantined = ua.quar_len;
     out->chunks_reusable = ua.reuse_len;
     out->chunks_ready = list_len(ua.ready);
@@ -521,7 +621,7 @@ void _ga_userarena_note_pointer(uintptr_t p)
 void _ga_userarena_after_mark(bool complete)
 {
     pthread_mutex_lock(&ua.lock);
-    ua.gc_seen = true;
+    __atomic_store_n(&ua.gc_seen, true, __ATOMIC_RELAXED);
     ga_arena_chunk **pp = &ua.quar_head, *last = NULL;
     while (*pp) {
         ga_arena_chunk *c = *pp;

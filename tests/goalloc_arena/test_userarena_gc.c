@@ -73,11 +73,35 @@ static void test_quarantine_follows_the_gc(void **state)
     assert_int_equal(ga_gc_remove_roots(dangling, dangling + 1), 0);
 }
 
+/* Once a collection has run, a freed arena's memory is not handed to the next arena before
+ * a collection could find a pointer into it: the next arena's blocks lie elsewhere and the
+ * freed values stay as they were (manual mode would rewind and reuse them at once). */
+static void test_freed_small_arena_not_reused_after_gc(void **state)
+{
+    (void)state;
+    ga_gc();
+    ga_arena *a = ga_arena_new();
+    unsigned char *s1 = ga_arena_alloc(a, 3000, 8, 1);
+    unsigned char *n1 = ga_arena_alloc(a, 5000, 8, 0);
+    memset(s1, 0xc3, 3000);
+    memset(n1, 0x3c, 5000);
+    ga_arena_free(a);
+    ga_arena *b = ga_arena_new();
+    unsigned char *s2 = ga_arena_alloc(b, 3000, 8, 1);
+    unsigned char *n2 = ga_arena_alloc(b, 5000, 8, 0);
+    assert_true(s2 + 3000 <= s1 || s2 >= s1 + 3000);
+    assert_true(n2 + 5000 <= n1 || n2 >= n1 + 5000);
+    assert_int_equal(s1[2999], 0xc3);
+    assert_int_equal(n1[0], 0x3c);
+    ga_arena_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_live_arena_is_a_root),
         cmocka_unit_test(test_quarantine_follows_the_gc),
+        cmocka_unit_test(test_freed_small_arena_not_reused_after_gc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
