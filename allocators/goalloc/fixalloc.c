@@ -4,7 +4,8 @@
  * Each instance hands out objects of one size from 16 KiB chunks of _ga_os_alloc_meta memory
  * and recycles freed objects through a LIFO free list; chunks are never returned. The caller
  * serialises every call on an instance. Invariants: inuse <= sys; every object handed out is
- * zeroed; an object on the free list is not in use.
+ * zeroed; an object on the free list is not in use, and in ASan builds is poisoned past its
+ * link word, so a read of a freed span struct (a stale pointer kept across a free) is caught.
  */
 #include <string.h>
 
@@ -23,6 +24,7 @@ void *_ga_fixalloc_alloc(ga_fixalloc *f)
     void *p = f->free;
     if (p) {
         f->free = *(void **)p;
+        GA_UNPOISON(p, f->size);
         memset(p, 0, f->size);
     } else {
         if (f->left < f->size) {
@@ -47,4 +49,5 @@ void _ga_fixalloc_free(ga_fixalloc *f, void *p)
     f->inuse -= f->size;
     *(void **)p = f->free;
     f->free = p;
+    GA_POISON((char *)p + sizeof(void *), f->size - sizeof(void *));
 }

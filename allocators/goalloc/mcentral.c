@@ -123,6 +123,7 @@ void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
         for (;;) {
             if (h == GA_REMOTE_UNOWNED) {
                 free_run_unowned(m, s, p, last);
+                s = NULL; /* refile may have given s back to the heap: never read it again */
                 break;
             }
             _ga_link_set((void *)last, (void *)h);
