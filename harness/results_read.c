@@ -360,10 +360,12 @@ static int row_from_json(hn_row *r, json_t *o, const char *where, char *err, siz
     }
     /* -1 is the reader's "absent": an explicit -1 is as wrong here as in runs.csv. */
     json_t *th = json_object_get(o, "threads"), *rp = json_object_get(o, "rep");
-    if ((th && !json_is_null(th) && r->threads < 1) || r->threads < -1 || r->threads == 0)
-        return fail(err, errlen, "%s: field 'threads' must be >= 1", where);
-    if (rp && !json_is_null(rp) && r->rep < 0)
-        return fail(err, errlen, "%s: field 'rep' must be >= 0", where);
+    if ((th && !json_is_null(th) && r->threads < 1) || r->threads < -1 || r->threads == 0 ||
+        r->threads > 1000000000L)
+        return fail(err, errlen, "%s: field 'threads' must be in 1..1000000000", where);
+    /* the same bound as runs.csv's, so every row read from one file reads from the other */
+    if (rp && !json_is_null(rp) && (r->rep < 0 || r->rep > 1000000000L))
+        return fail(err, errlen, "%s: field 'rep' must be in 0..1000000000", where);
     return 0;
 }
 
