@@ -219,7 +219,9 @@ static void test_return_fields(void **state)
     double d0 = num_field(s0, "t_drop_s");
     /* Seen back no later than the first sample after the unmap (%.6f rounding aside). */
     assert_true(json_number_value(ret) >= 0 && d0 + json_number_value(ret) <= back + 2e-6);
-    assert_true(int_field(j, "rss_after_1s_bytes") <= steady + steady / 10);
+    /* "Still back": within a tenth of the spike above steady (a bound on the 64 MiB given
+     * back; steady itself moves by more than 10% of its size under TSan's own allocations). */
+    assert_true(int_field(j, "rss_after_1s_bytes") <= steady + (peak - steady) / 10);
     json_t *ex = json_object_get(j, "rss_excess90_s");
     assert_true(json_is_number(ex) && json_number_value(ex) <= json_number_value(ret));
 
