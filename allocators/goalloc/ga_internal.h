@@ -139,6 +139,7 @@ typedef struct ga_options {
     int64_t gogc;         /* GOGC percent; -1 = off. Default 100 */
     int64_t memory_limit; /* GOMEMLIMIT bytes; INT64_MAX = no limit */
     int gctrace;          /* GOALLOC_DEBUG=gctrace=1 */
+    int gcstoptheworld;   /* GOALLOC_DEBUG=gcstoptheworld=1: stop-the-world mark */
     int scavtrace;        /* GOALLOC_DEBUG=scavtrace=1 */
     int madvdontneed;     /* GOALLOC_DEBUG=madvdontneed=0|1, default 1 */
     int verbose;          /* GOALLOC_VERBOSE=1: print every option and the build configuration */

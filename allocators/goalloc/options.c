@@ -125,6 +125,9 @@ static const opt_desc options[] = {
      FIELD(memory_limit)},
     {"gctrace", OPT_DEBUG_KEY, OPT_INT, 2, "one line per GC cycle on stderr (Go's format)",
      FIELD(gctrace)},
+    {"gcstoptheworld", OPT_DEBUG_KEY, OPT_INT, 1,
+     "1: mark with the world stopped (no concurrent mark, no write barrier work)",
+     FIELD(gcstoptheworld)},
     {"scavtrace", OPT_DEBUG_KEY, OPT_INT, 1, "one line per scavenger generation on stderr",
      FIELD(scavtrace)},
     {"madvdontneed", OPT_DEBUG_KEY, OPT_INT, 1, "release pages with MADV_DONTNEED (0: MADV_FREE)",
@@ -225,12 +228,12 @@ static void read_debug_env(void)
     if (_ga_parse_debug_item(s, &parsed, &bad, &badlen) != 0) {
         _ga_warn(
             "ignoring malformed item \"%.*s\" of GOALLOC_DEBUG=\"%.200s\" (keys: gctrace=0|1|2, "
-            "scavtrace=0|1, madvdontneed=0|1); keeping its default",
+            "gcstoptheworld=0|1, scavtrace=0|1, madvdontneed=0|1); keeping its default",
             (int)(badlen > 100 ? 100 : badlen), bad, s);
         if (!env_error[0])
             (void)snprintf(env_error, sizeof env_error,
                            "GOALLOC_DEBUG item \"%.*s\" is malformed (keys: gctrace=0|1|2, "
-                           "scavtrace=0|1, madvdontneed=0|1)",
+                           "gcstoptheworld=0|1, scavtrace=0|1, madvdontneed=0|1)",
                            (int)(badlen > 100 ? 100 : badlen), bad);
     }
     for (size_t i = 0; i < NOPTIONS; i++) {
