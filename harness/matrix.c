@@ -16,7 +16,9 @@
 #include "runner/hn_runner.h"
 
 /* ---- The default suite: one line per workload family (short cells, 2 cores) ----
- * A workload missing from this build is skipped with a note; a new family is one line. */
+ * A workload missing from this build is skipped with a note; a new family is one line. The GC
+ * lines (churn-gc, burst-gc, memlimit-gc, request variant=gc, binarytrees) also run goalloc-stw,
+ * in the default --alloc list: a collected-only variant, n/a without running on the others. */
 typedef struct suite_line {
     const char *workload;
     const char *params; /* space-separated name=value */

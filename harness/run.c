@@ -78,7 +78,8 @@ static void run_usage(FILE *f)
             "                  [--instructions] [--sampler-ms MS] [--settle-ms MS] [--dry-run]\n"
             "Comma lists expand into a matrix; cells interleave across allocators. Results go\n"
             "to results/<date>_<host>_<label>/ (see results/README.md). --alloc defaults to\n"
-            "every backend this build has, `overhead` (the harness's own cost) included.\n"
+            "every backend this build has, `overhead` (the harness's own cost) and variants\n"
+            "such as goalloc-stw (n/a on cells where goalloc does not collect) included.\n"
             "  --reps N         measured repetitions per cell (default 6; 3 with --instructions)\n"
             "  --warmup N       unrecorded repetitions first (default 1; 0 with --instructions)\n"
             "  --latency        sample operation latency (mean 64 ops between timed ones); off by\n"
@@ -834,7 +835,7 @@ static int dry_run(const hn_run_opts *o, const hn_variant *vs, int nv)
                cells[i].threads, cells[i].rep);
         for (int k = 0; k < v->nkv; k++)
             printf(" %s", v->kv[k]);
-        printf("\n");
+        printf("%s\n", v->uncollected[cells[i].alloc] ? " n/a" : "");
     }
     fprintf(stderr, "abench run: dry run: %u cells, nothing run\n", n);
     return HN_EXIT_OK;
