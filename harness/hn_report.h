@@ -77,6 +77,8 @@ void hn_rep_gp_str(FILE *f, const char *s);
 FILE *hn_rep_open(const rep *R, const char *name, const char *ext);
 FILE *hn_rep_gp_begin(const rep *R, const chart *c);
 void hn_rep_gp_end(FILE *f, const chart *c);
+void hn_rep_gp_end_multiplot(FILE *f, const chart *c, const char *body);
+void hn_rep_gp_time_tics(FILE *f, const char *axis, double lo_us);
 void hn_rep_finish_chart(rep *R, const chart *c);
 const char *hn_rep_color(size_t i);
 /* Operation kinds seen in a workload's rows (lat objects), at most max. */

@@ -35,17 +35,41 @@ typedef struct hn_proc_result {
  * start the child (r->end == HN_PROC_SPAWN_FAILED). */
 int hn_spawn(char *const argv[], const char *out_path, double timeout_s,
              volatile sig_atomic_t *stop, hn_proc_result *r);
+/* hn_spawn with env's "NAME=VALUE" settings (NULL-terminated; NULL: none) added to the
+ * child's environment. */
+int hn_spawn_env(char *const argv[], char *const env[], const char *out_path, double timeout_s,
+                 volatile sig_atomic_t *stop, hn_proc_result *r);
 
 /* Runs argv and collects its stdout (NUL-terminated, caller frees) and the last non-empty line
  * of its stderr (in errline). Returns the exit code, or -1 when the child could not be started
  * or died by a signal or timed out (errline says which). */
 int hn_capture(char *const argv[], double timeout_s, char **out, char *errline, size_t errlen);
+/* hn_capture with env's settings added to the child's environment (as hn_spawn_env). */
+int hn_capture_env(char *const argv[], char *const env[], double timeout_s, char **out,
+                   char *errline, size_t errlen);
 
 /* ---- runners.c: the runner executables beside abench ---- */
 
-/* The backends abench knows, NULL-terminated (test-only `null` excluded). */
+/* The backends abench knows, NULL-terminated (test-only `null` excluded), variants included. */
 extern const char *const hn_known_backends[];
-/* bin/abench-runner-<name> into buf; 1 when it exists and is executable. */
+
+/* A backend variant (runners.c): `name` runs backend `base`'s runner with var=value appended
+ * to the environment's var. collected_only: the variant differs from its base only where the
+ * backend collects; cells in which it does not are n/a, without running. */
+typedef struct hn_backend_variant {
+    const char *name, *base, *var, *value, *summary;
+    int collected_only;
+} hn_backend_variant;
+/* The variant called name, or NULL when name is a backend of its own. */
+const hn_backend_variant *hn_backend_variant_of(const char *name);
+/* The value of the variant's variable as its children get it (the caller's own value, then
+ * the variant's setting) into buf; NULL when name is not a variant. */
+const char *hn_backend_setting(const char *name, char *buf, size_t len);
+/* The environment additions of backend name's children ("VAR=VALUE", NULL-terminated), for
+ * hn_spawn_env / hn_capture_env; NULL when it has none. */
+char *const *hn_backend_env(const char *name);
+/* bin/abench-runner-<name> (a variant's: its base backend's) into buf; 1 when it exists and
+ * is executable. */
 int hn_runner_path(const char *name, char *buf, size_t len);
 /* `--info` of a backend's runner as a JSON object, or NULL with the reason in err. */
 json_t *hn_runner_info(const char *name, char *err, size_t errlen);
@@ -98,6 +122,9 @@ typedef struct hn_variant {
     unsigned threads[HN_MAX_LIST];
     int nthreads;
     json_t *params; /* resolved by the runner's --check: every parameter, name -> text */
+    /* per --alloc index: 1 when that backend is a collected-only variant
+     * (hn_backend_variant) and does not collect in this variant: its cells are n/a */
+    unsigned char uncollected[HN_MAX_LIST];
 } hn_variant;
 
 /* `abench run`'s flags, as parsed (list items point into argv). */
@@ -142,6 +169,9 @@ int hn_parse_threads(char *s, unsigned *out, int *n);
 int hn_variants_build(hn_run_opts *o, json_t *catalogue, hn_variant *vs, int maxv);
 /* Validates v with `<runner of alloc> --check` and fills v->params; -1 after a one-line error. */
 int hn_variant_check(const char *alloc, hn_variant *v);
+/* Fills v->uncollected, asking each collected-only backend variant of --alloc how it resolves
+ * v (`--check`; a variant it refuses is left to run and record why). */
+void hn_variant_mark_uncollected(const hn_run_opts *o, hn_variant *v);
 /* Cells in run order (warm-up repetitions first, then the measured ones; reps outermost,
  * allocators innermost); returns how many. */
 unsigned hn_matrix_plan(const hn_run_opts *o, const hn_variant *vs, int nv, hn_cell *cells,

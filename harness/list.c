@@ -16,13 +16,15 @@ static void list_backend(const char *name, json_t *info, const char *why, int vw
 {
     char caps[128];
     if (!info) {
-        printf("  %-10s unavailable (%s)\n", name, why);
+        printf("  %-11s unavailable (%s)\n", name, why);
         return;
     }
     const char *ver = json_string_value(json_object_get(info, "version"));
     const char *chk = json_string_value(json_object_get(info, "malloc_check"));
-    printf("  %-10s %-*s  caps: %s", name, vw, ver ? ver : "?",
+    printf("  %-11s %-*s  caps: %s", name, vw, ver ? ver : "?",
            hn_caps_text(json_object_get(info, "caps"), caps, sizeof caps));
+    const hn_backend_variant *v = hn_backend_variant_of(name);
+    if (v) printf("  (%s with %s=%s)", v->base, v->var, v->value);
     if (chk && strcmp(chk, "ok") != 0) printf("  REFUSES TO RUN: %s", chk);
     printf("\n");
 }

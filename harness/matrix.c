@@ -16,7 +16,9 @@
 #include "runner/hn_runner.h"
 
 /* ---- The default suite: one line per workload family (short cells, 2 cores) ----
- * A workload missing from this build is skipped with a note; a new family is one line. */
+ * A workload missing from this build is skipped with a note; a new family is one line. The GC
+ * lines (churn-gc, burst-gc, memlimit-gc, request variant=gc, binarytrees) also run goalloc-stw,
+ * in the default --alloc list: a collected-only variant, n/a without running on the others. */
 typedef struct suite_line {
     const char *workload;
     const char *params; /* space-separated name=value */
@@ -228,10 +230,11 @@ int hn_variants_build(hn_run_opts *o, json_t *cat, hn_variant *vs, int maxv)
     return nv;
 }
 
-/* Asks a runner to validate a variant (`--check`); stores the resolved parameters. */
-int hn_variant_check(const char *alloc, hn_variant *v)
+/* Asks alloc's runner to validate a variant (`--check`): its resolved parameters, or NULL with
+ * the runner's message in err. */
+static json_t *variant_resolve(const char *alloc, const hn_variant *v, char *err, size_t errlen)
 {
-    char path[4096], err[512], th[16];
+    char path[4096], th[16];
     char *argv[8 + 2 * HN_MAX_KV];
     int n = 0;
     hn_runner_path(alloc, path, sizeof path);
@@ -248,20 +251,52 @@ int hn_variant_check(const char *alloc, hn_variant *v)
     }
     argv[n] = NULL;
     char *out = NULL;
-    int rc = hn_capture(argv, 120, &out, err, sizeof err);
+    json_t *params = NULL;
+    int rc = hn_capture_env(argv, hn_backend_env(alloc), 120, &out, err, errlen);
     if (rc == 0) {
         json_t *j = json_loads(out, 0, NULL);
-        v->params = json_incref(json_object_get(j, "params"));
+        params = json_incref(json_object_get(j, "params"));
         json_decref(j);
     }
     free(out);
-    if (rc == 0 && v->params) return 0;
+    return params;
+}
+
+/* Stores the resolved parameters (variant_resolve); -1 after a one-line error. */
+int hn_variant_check(const char *alloc, hn_variant *v)
+{
+    char err[512];
+    v->params = variant_resolve(alloc, v, err, sizeof err);
+    if (v->params) return 0;
     /* The runner's message names the parameter; drop its program prefix. */
     const char *msg = err;
     if (!strncmp(msg, HN_RUNNER_PREFIX, strlen(HN_RUNNER_PREFIX)) && strstr(msg, ": "))
         msg = strstr(msg, ": ") + 2;
     hn_error("run", "workload '%s': %s", v->workload, msg[0] ? msg : "parameter check failed");
     return -1;
+}
+
+/* A cell collects when its resolved parameters say so: mode=gc (the GC workloads) or
+ * variant=gc (request); the report's rule for GC cells is the same (hn_rep_is_gc_cell). */
+static int params_collected(json_t *params)
+{
+    const char *m = json_string_value(json_object_get(params, "mode"));
+    const char *r = json_string_value(json_object_get(params, "variant"));
+    return (m && !strcmp(m, "gc")) || (r && !strcmp(r, "gc"));
+}
+
+void hn_variant_mark_uncollected(const hn_run_opts *o, hn_variant *v)
+{
+    for (int a = 0; a < o->nallocs; a++) {
+        const hn_backend_variant *bv = hn_backend_variant_of(o->allocs[a]);
+        char err[512];
+        v->uncollected[a] = 0;
+        if (!bv || !bv->collected_only) continue;
+        /* a variant this backend refuses runs anyway: its cells record the reason */
+        json_t *p = variant_resolve(o->allocs[a], v, err, sizeof err);
+        v->uncollected[a] = p && !params_collected(p);
+        json_decref(p);
+    }
 }
 
 /* ---- Cell order ---- */

@@ -68,6 +68,37 @@ void hn_rep_gp_end(FILE *f, const chart *c)
     fclose(f);
 }
 
+/* Ends a chart whose body (what follows hn_rep_gp_begin's preamble) is a multiplot, which
+ * gnuplot cannot replot: the body, then the PNG terminal and the body once more. Closes f. */
+void hn_rep_gp_end_multiplot(FILE *f, const chart *c, const char *body)
+{
+    fprintf(f,
+            "%s"
+            "reset\nset terminal pngcairo size 960,%d noenhanced font 'sans,10' background "
+            "'#ffffff'\nset output '%s.png'\nset grid\n%s\nunset output\n",
+            body, c->height ? c->height : 540, c->name, body);
+    fclose(f);
+}
+
+/* Labels of a log time axis whose values are µs: one per power of ten from 1 ns to 1 s, those
+ * at or above lo_us. */
+void hn_rep_gp_time_tics(FILE *f, const char *axis, double lo_us)
+{
+    static const struct {
+        double us;
+        const char *text;
+    } tics[] = {{1e-3, "1 ns"},  {1e-2, "10 ns"}, {0.1, "100 ns"}, {1, "1 µs"},     {10, "10 µs"},
+                {100, "100 µs"}, {1e3, "1 ms"},   {1e4, "10 ms"},  {1e5, "100 ms"}, {1e6, "1 s"}};
+    int first = 1;
+    fprintf(f, "set %stics (", axis);
+    for (size_t i = 0; i < sizeof tics / sizeof tics[0]; i++)
+        if (tics[i].us >= lo_us * (1 - 1e-9)) {
+            fprintf(f, "%s\"%s\" %g", first ? "" : ", ", tics[i].text, tics[i].us);
+            first = 0;
+        }
+    fputs(")\n", f);
+}
+
 /* Runs `gnuplot <name>.gp` inside plots/ (stderr appended to plots/gnuplot.log). */
 static int run_gnuplot(const rep *R, const chart *c)
 {
@@ -406,12 +437,13 @@ static void chart_latency_group(rep *R, const char *workload, const char *op, co
             "set logscale x\nset logscale y\nset xrange [1:%g]\n"
             "set xtics (\"50%%%%\" 2, \"90%%%%\" 10, \"99%%%%\" 100, \"99.9%%%%\" 1000, "
             "\"99.99%%%%\" 10000, \"99.999%%%%\" 100000, \"99.9999%%%%\" 1000000, "
-            "\"99.99999%%%%\" 10000000)\n"
-            "set ytics (\"1 ns\" 0.001, \"10 ns\" 0.01, \"100 ns\" 0.1, \"1 µs\" 1, \"10 µs\" 10, "
-            "\"100 µs\" 100, \"1 ms\" 1000, \"10 ms\" 10000, \"100 ms\" 100000, \"1 s\" 1e6)\n"
+            "\"99.99999%%%%\" 10000000)\n",
+            xmax);
+    hn_rep_gp_time_tics(f, "y", 1e-3);
+    fprintf(f,
             "set yrange [%g:%g]\n"
             "set xlabel 'percentile'\nset ylabel 'latency'\nset key inside top left\n",
-            xmax, pow(10, floor(log10(vmin / 1e3))), pow(10, ceil(log10(vmax / 1e3 * 1.01))));
+            pow(10, floor(log10(vmin / 1e3))), pow(10, ceil(log10(vmax / 1e3 * 1.01))));
     double res = timer_resolution_ns(R);
     if (isfinite(res) && res > 0 && 10 * res > vmin) {
         /* below ten timer steps a value is quantised by 10% or more */

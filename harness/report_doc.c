@@ -298,7 +298,17 @@ static void overhead_table(rep *R, doc *d)
     if (any) doc_table_end(d);
 }
 
-/* GC figures of the rows that have them (results/README.md `gc`), medians over ok reps. */
+/* 1 when some row of workload w collects (a GC workload: its manual cells get n/a rows). */
+static int gc_workload(const rep *R, const char *w)
+{
+    for (size_t i = 0; i < R->res.nrows; i++)
+        if (!strcmp(R->res.rows[i].workload, w) && hn_rep_is_gc_cell(&R->res.rows[i])) return 1;
+    return 0;
+}
+
+/* GC figures of the rows that have them (results/README.md `gc`), medians over ok reps. On a
+ * GC workload, a backend whose ok rows carry no GC figures (no collector to ask) gets a row
+ * of n/a: it cannot report pauses, which is not the same as pausing 0 ns. */
 static void gc_table(rep *R, doc *d)
 {
     static const char *const f[] = {"gc_cycles", "gc_pause_p50_ns", "gc_pause_p99_ns",
@@ -329,6 +339,12 @@ static void gc_table(rep *R, doc *d)
                     snprintf(c[j], sizeof c[j], "%.1f%%", m * 100);
                 else
                     fmt_num(c[j], sizeof c[j], m, "ns");
+            }
+            if (!any && gc_workload(R, R->keys[k].workload) &&
+                hn_rep_cell_values(R, &R->keys[k], R->allocs[a], "ops", NULL, v, 4096) > 0) {
+                for (int j = 0; j < 5; j++)
+                    snprintf(c[j], sizeof c[j], "n/a");
+                any = 1;
             }
             /* a manual cell of a GC backend reports zero cycles: not a GC row */
             if (!any || strcmp(c[0], "0") == 0) continue;

@@ -164,8 +164,44 @@ void hn_rep_chart_gc(rep *R, const char *workload, const char *alloc)
 
 /* ---- GC pauses: over time and their distribution, per backend ---- */
 
-/* One chart per GC workload group: left, each pause (events.csv gc_end pause_ns) at its time;
- * right, the pauses' CDF per backend. Log y/x: pauses span orders of magnitude. */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The pauses of one cell: events.csv's gc_end rows with a pause, in time order (t in s since
+ * the region began, pause in ns; both calloc'd, caller frees). Returns how many (0: none or
+ * unreadable, nothing allocated). */
+static size_t cell_pauses(rep *R, const hn_row *r, double **t_out, double **p_out)
+{
+    hn_csv t;
+    char err[512];
+    *t_out = *p_out = NULL;
+    if (hn_results_cell_csv(&R->res, r, "events.csv", &t, err, sizeof err) <= 0) return 0;
+    int ct = hn_csv_col(&t, "t_s"), ck = hn_csv_col(&t, "kind"), cp = hn_csv_col(&t, "pause_ns");
+    double *p = calloc(t.nrows + 1, sizeof *p), *ts = calloc(t.nrows + 1, sizeof *ts);
+    size_t n = 0;
+    for (size_t i = 0; p && ts && ct >= 0 && ck >= 0 && cp >= 0 && i < t.nrows; i++) {
+        double v = hn_csv_num(&t, i, cp);
+        if (strcmp(t.cell[i * t.ncols + (size_t)ck], "gc_end") != 0 || !(v > 0)) continue;
+        ts[n] = hn_csv_num(&t, i, ct);
+        p[n++] = v;
+    }
+    hn_csv_free(&t);
+    if (!n) {
+        free(p);
+        free(ts);
+        return 0;
+    }
+    *t_out = ts;
+    *p_out = p;
+    return n;
+}
+
+/* One chart per GC workload group, one series per backend (its representative cell): left,
+ * each pause at its time; right, the pauses' CDF. Log axes: pauses span orders of magnitude
+ * (a stop-the-world mark against the short phases of a concurrent one). */
 void hn_rep_chart_pauses(rep *R, const char *workload)
 {
     rgroup g[8];
@@ -181,32 +217,15 @@ void hn_rep_chart_pauses(rep *R, const char *workload)
         size_t idx = 0, sidx[MAX_ALLOCS], counts[MAX_ALLOCS];
         for (size_t m = 0; m < g[gi].n; m++) {
             const hn_row *r = g[gi].row[m];
-            hn_csv t;
-            char err[512];
-            if (hn_results_cell_csv(&R->res, r, "events.csv", &t, err, sizeof err) <= 0) continue;
-            int ct = hn_csv_col(&t, "t_s"), ck = hn_csv_col(&t, "kind"),
-                cp = hn_csv_col(&t, "pause_ns");
-            double *p = calloc(t.nrows + 1, sizeof *p), *ts = calloc(t.nrows + 1, sizeof *ts);
-            size_t n = 0;
-            for (size_t i = 0; p && ts && ct >= 0 && ck >= 0 && cp >= 0 && i < t.nrows; i++) {
-                double v = hn_csv_num(&t, i, cp);
-                if (strcmp(t.cell[i * t.ncols + (size_t)ck], "gc_end") != 0 || !(v > 0)) continue;
-                ts[n] = hn_csv_num(&t, i, ct);
-                p[n++] = v;
-            }
-            hn_csv_free(&t);
+            double *ts, *p;
+            size_t n = cell_pauses(R, r, &ts, &p);
             if (n && (dat || (dat = hn_rep_open(R, c.name, "dat")))) {
                 /* block 2i: time-ordered pauses; block 2i+1: sorted, with the CDF */
                 fprintf(dat, "%s# %s (cell %s, rep %ld): t_s pause_us\n", idx ? "\n\n" : "",
                         r->alloc, r->cell_id, r->rep);
                 for (size_t i = 0; i < n; i++)
                     fprintf(dat, "%.6f %.6g\n", ts[i], p[i] / 1e3);
-                for (size_t i = 1; i < n; i++) /* insertion sort: a run has few pauses */
-                    for (size_t j = i; j > 0 && p[j - 1] > p[j]; j--) {
-                        double x = p[j];
-                        p[j] = p[j - 1];
-                        p[j - 1] = x;
-                    }
+                qsort(p, n, sizeof *p, cmp_double);
                 fprintf(dat, "\n\n# %s sorted: pause_us cumulative_fraction\n", r->alloc);
                 for (size_t i = 0; i < n; i++)
                     fprintf(dat, "%.6g %.6g\n", p[i] / 1e3, (double)(i + 1) / (double)n);
@@ -221,22 +240,18 @@ void hn_rep_chart_pauses(rep *R, const char *workload)
         snprintf(c.title, sizeof c.title, "GC pauses: %s (each pause over time, and their CDF)",
                  wl);
         FILE *out = hn_rep_gp_begin(R, &c);
-        if (!out) continue;
-        /* a multiplot cannot be replotted: the body is written once per terminal */
         char *text = NULL;
         size_t tlen = 0;
-        FILE *f = open_memstream(&text, &tlen);
+        FILE *f = out ? open_memstream(&text, &tlen) : NULL;
         if (!f) {
-            fclose(out);
+            if (out) fclose(out);
             continue;
         }
         fputs("set multiplot layout 1,2 title ", f);
         hn_rep_gp_str(f, c.title);
-        fputs("\nunset title\nset key below horizontal\nset logscale y\n"
-              "set ytics (\"1 µs\" 1, \"10 µs\" 10, \"100 µs\" 100, \"1 ms\" 1000, "
-              "\"10 ms\" 10000, \"100 ms\" 100000, \"1 s\" 1e6)\n"
-              "set xlabel 'time (s)'\nset ylabel 'pause'\nplot ",
-              f);
+        fputs("\nunset title\nset key below horizontal\nset logscale y\n", f);
+        hn_rep_gp_time_tics(f, "y", 1);
+        fputs("set xlabel 'time (s)'\nset ylabel 'pause'\nplot ", f);
         for (size_t i = 0; i < idx; i++) {
             char t1[120];
             snprintf(t1, sizeof t1, "%s (%zu pauses)", R->allocs[sidx[i]], counts[i]);
@@ -245,11 +260,10 @@ void hn_rep_chart_pauses(rep *R, const char *workload)
             hn_rep_gp_str(f, t1);
         }
         fputs("\nunset logscale y\nset logscale x\nset yrange [0:1]\nset ytics auto\n"
-              "set format y '%g'\n"
-              "set xtics (\"1 µs\" 1, \"10 µs\" 10, \"100 µs\" 100, \"1 ms\" 1000, "
-              "\"10 ms\" 10000, \"100 ms\" 100000, \"1 s\" 1e6)\n"
-              "set xlabel 'pause'\nset ylabel 'fraction of pauses <= x'\nplot ",
+              "set format y '%g'\n",
               f);
+        hn_rep_gp_time_tics(f, "x", 1);
+        fputs("set xlabel 'pause'\nset ylabel 'fraction of pauses <= x'\nplot ", f);
         for (size_t i = 0; i < idx; i++) {
             fprintf(f, "%s'%s.dat' index %zu using 1:2 with steps lw 2 lc rgb '%s' title ",
                     i ? ", \\\n     " : "", c.name, 2 * i + 1, hn_rep_color(sidx[i]));
@@ -257,13 +271,8 @@ void hn_rep_chart_pauses(rep *R, const char *workload)
         }
         fputs("\nunset multiplot\n", f);
         fclose(f);
-        fprintf(out, "%s", text ? text : "");
-        fprintf(out,
-                "reset\nset terminal pngcairo size 960,540 noenhanced font 'sans,10' background "
-                "'#ffffff'\nset output '%s.png'\nset grid\n%s\nunset output\n",
-                c.name, text ? text : "");
+        hn_rep_gp_end_multiplot(out, &c, text ? text : "");
         free(text);
-        fclose(out);
         hn_rep_finish_chart(R, &c);
     }
 }

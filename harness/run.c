@@ -78,7 +78,8 @@ static void run_usage(FILE *f)
             "                  [--instructions] [--sampler-ms MS] [--settle-ms MS] [--dry-run]\n"
             "Comma lists expand into a matrix; cells interleave across allocators. Results go\n"
             "to results/<date>_<host>_<label>/ (see results/README.md). --alloc defaults to\n"
-            "every backend this build has, `overhead` (the harness's own cost) included.\n"
+            "every backend this build has, `overhead` (the harness's own cost) and variants\n"
+            "such as goalloc-stw (n/a on cells where goalloc does not collect) included.\n"
             "  --reps N         measured repetitions per cell (default 6; 3 with --instructions)\n"
             "  --warmup N       unrecorded repetitions first (default 1; 0 with --instructions)\n"
             "  --latency        sample operation latency (mean 64 ops between timed ones); off by\n"
@@ -321,11 +322,15 @@ static int resolve_allocs(hn_run_opts *o, json_t *infos)
         if (!hn_runner_path(a, path, sizeof path)) {
             if (known)
                 hn_error("run", "backend '%s' is unavailable in this build (no %s)", a, path);
-            else
-                hn_error("run",
-                         "unknown backend '%s' (known: sys jemalloc mimalloc tcmalloc "
-                         "boehm goalloc go-runtime overhead)",
-                         a);
+            else {
+                char names[512] = "";
+                for (int k = 0; hn_known_backends[k]; k++) {
+                    size_t l = strlen(names);
+                    snprintf(names + l, sizeof names - l, "%s%s", k ? " " : "",
+                             hn_known_backends[k]);
+                }
+                hn_error("run", "unknown backend '%s' (known: %s)", a, names);
+            }
             return -1;
         }
         json_t *info = hn_runner_info(a, err, sizeof err);
@@ -410,6 +415,18 @@ static json_t *make_meta(int argc, char **argv, const hn_run_opts *o, json_t *in
     }
     json_object_set_new(meta, "allocators", allocs);
     json_object_set_new(meta, "allocator_caps", caps);
+    json_t *variants = json_object();
+    json_object_foreach(infos, name, info) if (json_object_get(info, "variant_of"))
+    {
+        json_t *e = json_object();
+        json_object_set(e, "backend", json_object_get(info, "variant_of"));
+        json_object_set(e, "env", json_object_get(info, "env"));
+        json_object_set_new(variants, name, e);
+    }
+    if (json_object_size(variants))
+        json_object_set_new(meta, "backend_variants", variants);
+    else
+        json_decref(variants);
     json_t *m = json_object(), *jv = json_array();
     json_object_set_new(m, "alloc", str_array(o->allocs, o->nallocs));
     for (int i = 0; i < nv; i++) {
@@ -441,7 +458,7 @@ static void add_timer(json_t *meta, const char *alloc, const hn_run_opts *o)
     char *out = NULL;
     hn_runner_path(alloc, path, sizeof path);
     char *argv[] = {path, "--calibrate", NULL};
-    if (hn_capture(argv, 60, &out, err, sizeof err) == 0) {
+    if (hn_capture_env(argv, hn_backend_env(alloc), 60, &out, err, sizeof err) == 0) {
         json_t *t = json_loads(out, 0, NULL);
         if (t) {
             json_object_set_new(t, "mean_sample_interval_ops",
@@ -489,6 +506,8 @@ static json_t *row_new(const hn_run_opts *o, const hn_cell *c, const char *alloc
     json_object_set_new(row, "cell_id", json_string(id));
     json_object_set_new(row, "alloc", json_string(alloc));
     json_object_set(row, "alloc_version", json_object_get(info, "version"));
+    if (json_object_get(info, "env"))
+        json_object_set(row, "alloc_env", json_object_get(info, "env"));
     json_object_set_new(row, "workload", json_string(v->workload));
     json_object_set_new(row, "threads", json_integer(c->threads));
     json_object_set(row, "params", v->params);
@@ -563,6 +582,14 @@ static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c,
     hn_runner_path(alloc, path, sizeof path);
     snprintf(th, sizeof th, "%u", c->threads);
     snprintf(seed, sizeof seed, "%llu", o->seed);
+    if (v->uncollected[c->alloc]) {
+        const hn_backend_variant *bv = hn_backend_variant_of(alloc);
+        snprintf(msg, sizeof msg, "%s is %s; this cell does not collect on %s", alloc,
+                 bv ? bv->summary : "a variant", bv ? bv->base : "its backend");
+        FILE *f = fopen(outp, "w"); /* the cell's folder says why, as a runner's n/a does */
+        if (f) fprintf(f, "abench run: n/a: %s\n", msg), fclose(f);
+        return na_row(o, c, alloc, info, v, id, msg);
+    }
     if (o->instructions && !strcmp(alloc, "go-runtime"))
         return na_row(o, c, alloc, info, v, id,
                       "--instructions: the Go runtime's runner cannot bracket its measured "
@@ -596,7 +623,7 @@ static json_t *run_cell(const hn_run_opts *o, const char *dir, const hn_cell *c,
     argv[n] = NULL;
 
     hn_proc_result r;
-    hn_spawn(argv, outp, o->timeout, &g_stop, &r);
+    hn_spawn_env(argv, hn_backend_env(alloc), outp, o->timeout, &g_stop, &r);
     if (r.end == HN_PROC_INTERRUPTED) return NULL;
 
     json_t *row = row_new(o, c, alloc, info, v, id);
@@ -808,7 +835,7 @@ static int dry_run(const hn_run_opts *o, const hn_variant *vs, int nv)
                cells[i].threads, cells[i].rep);
         for (int k = 0; k < v->nkv; k++)
             printf(" %s", v->kv[k]);
-        printf("\n");
+        printf("%s\n", v->uncollected[cells[i].alloc] ? " n/a" : "");
     }
     fprintf(stderr, "abench run: dry run: %u cells, nothing run\n", n);
     return HN_EXIT_OK;
@@ -871,6 +898,8 @@ int hn_cmd_run(int argc, char **argv)
         fprintf(stderr, "abench run: suite: %d line(s) skipped (see above)\n", nv - kept);
     nv = kept;
     if (nv == 0) return HN_EXIT_EX_USAGE;
+    for (int i = 0; i < nv; i++)
+        hn_variant_mark_uncollected(&o, &vs[i]);
     unsigned long long planned = 0;
     for (int i = 0; i < nv; i++)
         planned += (unsigned long long)vs[i].nthreads;

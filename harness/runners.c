@@ -13,12 +13,59 @@
 #include "hn_run.h"
 #include "runner/hn_runner.h"
 
-const char *const hn_known_backends[] = {"sys",     "jemalloc",   "mimalloc", "tcmalloc", "boehm",
-                                         "goalloc", "go-runtime", "overhead", NULL};
+const char *const hn_known_backends[] = {"sys",      "jemalloc", "mimalloc",    "tcmalloc",
+                                         "boehm",    "goalloc",  "goalloc-stw", "go-runtime",
+                                         "overhead", NULL};
+
+/* ---- Backend variants: one backend's runner under a setting of its own ----
+ * A variant is a backend name of its own for another backend's runner, unchanged, started
+ * with one more setting in its environment. The setting is appended to what the caller's
+ * environment already holds for that variable (GOALLOC_DEBUG keys: the last one wins), so the
+ * variant means the same whatever else is set. Every child the CLI starts for the variant
+ * (--info, --check, --calibrate, the cells) gets it. */
+static const hn_backend_variant variants[] = {
+    {"goalloc-stw", "goalloc", "GOALLOC_DEBUG", "gcstoptheworld=1",
+     "goalloc with its stop-the-world mark (GOALLOC_DEBUG=gcstoptheworld=1)", 1},
+};
+enum { NVARIANTS = sizeof variants / sizeof variants[0] };
+
+const hn_backend_variant *hn_backend_variant_of(const char *name)
+{
+    for (size_t i = 0; name && i < NVARIANTS; i++)
+        if (!strcmp(variants[i].name, name)) return &variants[i];
+    return NULL;
+}
+
+const char *hn_backend_setting(const char *name, char *buf, size_t len)
+{
+    const hn_backend_variant *v = hn_backend_variant_of(name);
+    if (!v) return NULL;
+    const char *old = getenv(v->var);
+    snprintf(buf, len, "%s%s%s", old && *old ? old : "", old && *old ? "," : "", v->value);
+    return buf;
+}
+
+char *const *hn_backend_env(const char *name)
+{
+    /* one "NAME=VALUE" per variant, built on first use (the environment does not change) */
+    static char text[NVARIANTS][1024];
+    static char *env[NVARIANTS][2];
+    const hn_backend_variant *v = hn_backend_variant_of(name);
+    if (!v) return NULL;
+    size_t i = (size_t)(v - variants);
+    if (!env[i][0]) {
+        char val[900];
+        hn_backend_setting(name, val, sizeof val);
+        snprintf(text[i], sizeof text[i], "%s=%s", v->var, val);
+        env[i][0] = text[i];
+    }
+    return env[i];
+}
 
 int hn_runner_path(const char *name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s%s", hn_bindir(), HN_RUNNER_PREFIX, name);
+    const hn_backend_variant *v = hn_backend_variant_of(name);
+    snprintf(buf, len, "%s/%s%s", hn_bindir(), HN_RUNNER_PREFIX, v ? v->base : name);
     return access(buf, X_OK) == 0;
 }
 
@@ -31,7 +78,7 @@ static json_t *ask(const char *name, const char *flag, char *err, size_t errlen)
         return NULL;
     }
     char *argv[] = {path, (char *)flag, NULL}, *out = NULL;
-    int rc = hn_capture(argv, 60, &out, line, sizeof line);
+    int rc = hn_capture_env(argv, hn_backend_env(name), 60, &out, line, sizeof line);
     json_t *j = NULL;
     if (rc != 0) {
         snprintf(err, errlen, "%s", line[0] ? line : "runner failed");
@@ -46,7 +93,18 @@ static json_t *ask(const char *name, const char *flag, char *err, size_t errlen)
 
 json_t *hn_runner_info(const char *name, char *err, size_t errlen)
 {
-    return ask(name, "--info", err, errlen);
+    json_t *info = ask(name, "--info", err, errlen);
+    const hn_backend_variant *v = hn_backend_variant_of(name);
+    if (info && v) { /* the runner names its base backend: say what this name adds */
+        char val[900];
+        json_t *env = json_object();
+        json_object_set_new(env, v->var, json_string(hn_backend_setting(name, val, sizeof val)));
+        json_object_set_new(info, "name", json_string(name));
+        json_object_set_new(info, "variant_of", json_string(v->base));
+        json_object_set_new(info, "env", env);
+        json_object_set_new(info, "summary", json_string(v->summary));
+    }
+    return info;
 }
 
 json_t *hn_workloads_load(const char *const *prefer, char *err, size_t errlen)

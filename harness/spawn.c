@@ -32,10 +32,14 @@ static void nap_ms(long ms)
     nanosleep(&d, NULL);
 }
 
-/* In the child: own process group, default signal handling, then exec. */
-static void child_exec(char *const argv[])
+/* In the child: own process group, default signal handling, env's "NAME=VALUE" settings
+ * (NULL: none) on top of the inherited environment, then exec. The CLI has one thread, so
+ * changing the environment between fork and exec is safe. */
+static void child_exec(char *const argv[], char *const env[])
 {
     setpgid(0, 0);
+    for (int i = 0; env && env[i]; i++)
+        putenv(env[i]);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGPIPE, SIG_DFL);
@@ -81,6 +85,12 @@ static void wait_child(pid_t pid, double timeout_s, volatile sig_atomic_t *stop,
 int hn_spawn(char *const argv[], const char *out_path, double timeout_s,
              volatile sig_atomic_t *stop, hn_proc_result *r)
 {
+    return hn_spawn_env(argv, NULL, out_path, timeout_s, stop, r);
+}
+
+int hn_spawn_env(char *const argv[], char *const env[], const char *out_path, double timeout_s,
+                 volatile sig_atomic_t *stop, hn_proc_result *r)
+{
     memset(r, 0, sizeof *r);
     int fd =
         open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -100,7 +110,7 @@ int hn_spawn(char *const argv[], const char *out_path, double timeout_s,
         if (devnull >= 0) dup2(devnull, 0);
         dup2(fd, 1);
         dup2(fd, 2);
-        child_exec(argv);
+        child_exec(argv, env);
     }
     close(fd);
     setpgid(pid, pid); /* also from the parent, so a kill before exec reaches the group */
@@ -143,6 +153,12 @@ static void last_line(const char *s, char *out, size_t outlen)
 
 int hn_capture(char *const argv[], double timeout_s, char **out, char *errline, size_t errlen)
 {
+    return hn_capture_env(argv, NULL, timeout_s, out, errline, errlen);
+}
+
+int hn_capture_env(char *const argv[], char *const env[], double timeout_s, char **out,
+                   char *errline, size_t errlen)
+{
     int po[2], pe[2];
     *out = NULL;
     if (errlen) errline[0] = '\0';
@@ -164,7 +180,7 @@ int hn_capture(char *const argv[], double timeout_s, char **out, char *errline, 
         if (devnull >= 0) dup2(devnull, 0);
         dup2(po[1], 1);
         dup2(pe[1], 2);
-        child_exec(argv);
+        child_exec(argv, env);
     }
     close(po[1]);
     close(pe[1]);

@@ -871,7 +871,9 @@ func runCell(c *cell, out string, every time.Duration) int {
 		}
 		res["timeline_samples"] = len(tl)
 	}
-	gc := map[string]interface{}{"cycles": len(pauses), "cpu_fraction": ms.GCCPUFraction}
+	// Go's own figure (the process lifetime's GC share of GOMAXPROCS x wall), named as such.
+	gc := map[string]interface{}{"cycles": len(pauses), "cpu_fraction": ms.GCCPUFraction,
+		"cpu_source": "GCCPUFraction"}
 	if len(pauses) > 0 {
 		sorted := append([]uint64(nil), pauses...)
 		sort.Slice(sorted, func(a, b int) bool { return sorted[a] < sorted[b] })

@@ -78,6 +78,7 @@ struct wl_measure {
     int sampler_running;
     atomic_int stop;
     uint64_t t0_ns, t1_ns;
+    double gc_cpu0_ns, gc_cpu1_ns;        /* backend's GC CPU at t0 / t1 (gc_cpu_ns), NAN: none */
     uint64_t rss_base;                    /* RSS when the measured region starts (setup done) */
     atomic_uint instr_begun, instr_ended; /* workers in / out of the region (--instructions) */
     uint64_t settle_ns;                   /* union of the settle delays (under ev_lock) */
@@ -433,6 +434,7 @@ int hn_measure_init(wl_run *run, const hn_measure_opts *o, const hn_timer_cal *c
     if (m->o.sampler_ms == 0) m->o.sampler_ms = 5;
     m->cal = *cal;
     m->run = run;
+    m->gc_cpu0_ns = m->gc_cpu1_ns = NAN; /* until hn_measure_start / _stop read them */
     m->tl.elem = sizeof(tl_row);
     m->ev.elem = sizeof(ev_row);
     pthread_mutex_init(&m->ev_lock, NULL);
@@ -457,9 +459,29 @@ int hn_measure_init(wl_run *run, const hn_measure_opts *o, const hn_timer_cal *c
     return 0;
 }
 
+/* The key of the backend's cumulative GC CPU time among its stats extras: Go's runtime/metrics
+ * name, in CPU-seconds over every thread (stop-the-world phases, background marking, assists).
+ * A backend whose collector does work outside its pauses reports it so that gc.cpu_fraction
+ * counts that work; without it, cpu_fraction is the pauses' share of the wall time. */
+#define GC_CPU_KEY "/cpu/classes/gc/total:cpu-seconds"
+
+/* The backend's GC CPU time so far in ns (GC_CPU_KEY), NAN when it reports none. */
+static double gc_cpu_ns(const wl_run *run)
+{
+    ab_stats st;
+    if (!(run->a->caps & AB_CAP_GC) || !run->a->stats) return NAN;
+    memset(&st, 0, offsetof(ab_stats, extra));
+    if (run->a->stats(&st) != 0) return NAN;
+    for (unsigned i = 0; i < st.n_extra && i < AB_STATS_MAX_EXTRA; i++)
+        if (strcmp(st.extra[i].key, GC_CPU_KEY) == 0 && isfinite(st.extra[i].value))
+            return st.extra[i].value * 1e9;
+    return NAN;
+}
+
 void hn_measure_start(wl_run *run)
 {
     wl_measure *m = run->m;
+    m->gc_cpu0_ns = gc_cpu_ns(run);
     m->t0_ns = hn_now_ns();
     atomic_store(&m->stop, 0);
     m->rss_base = hn_rss_bytes();
@@ -474,6 +496,7 @@ void hn_measure_stop(wl_run *run)
 {
     wl_measure *m = run->m;
     m->t1_ns = hn_now_ns();
+    m->gc_cpu1_ns = gc_cpu_ns(run);
     atomic_store(&m->stop, 1);
     if (m->sampler_running) pthread_join(m->sampler, NULL);
     m->sampler_running = 0;
@@ -809,16 +832,22 @@ static void write_settle_and_gc(const wl_measure *m, FILE *json)
     for (size_t i = 0; p && i < m->ev.n; i++)
         if (strcmp(e[i].kind, "gc_end") == 0) total += p[k++] = e[i].gc.pause_ns;
     fprintf(json, ",\"gc\":{\"cycles\":%zu", k);
+    double wall = (double)(m->t1_ns - m->t0_ns), cpu = m->gc_cpu1_ns - m->gc_cpu0_ns;
     if (k > 0) {
+        /* Percentiles of the cycles' pauses, whatever a pause covers (a stop-the-world mark,
+         * or the short phases around a concurrent one): nearest rank over the sorted list. */
         qsort(p, k, sizeof *p, cmp_u64);
-        double wall = (double)(m->t1_ns - m->t0_ns);
         fprintf(json,
                 ",\"pause_p50_ns\":%llu,\"pause_p99_ns\":%llu,\"pause_max_ns\":%llu,"
-                "\"pause_total_ns\":%llu,\"cpu_fraction\":%.6f",
+                "\"pause_total_ns\":%llu",
                 (unsigned long long)p[(k - 1) / 2], (unsigned long long)p[(k * 99 + 99) / 100 - 1],
-                (unsigned long long)p[k - 1], (unsigned long long)total,
-                wall > 0 ? (double)total / wall : 0.0);
+                (unsigned long long)p[k - 1], (unsigned long long)total);
     }
+    if (isfinite(cpu) && cpu >= 0 && wall > 0)
+        fprintf(json, ",\"cpu_fraction\":%.6f,\"cpu_source\":\"backend\"", cpu / wall);
+    else if (k > 0)
+        fprintf(json, ",\"cpu_fraction\":%.6f,\"cpu_source\":\"pauses\"",
+                wall > 0 ? (double)total / wall : 0.0);
     fputs("}", json);
     if (p) munmap(p, ngc * sizeof *p);
 }

@@ -13,6 +13,11 @@
 #   warmup     warm-up repetitions run but are not results; default reps; runner flags checked
 #   instructions  --instructions: valgrind missing is refused; instr_per_op of two runs agree
 #              within 0.5%; compare passes that A/A and catches +5% instructions
+#   gcpauses   burst-gc on goalloc, goalloc-stw (its setting reaches the runner), go-runtime and
+#              boehm where built, and sys: GC rows carry pause p50 <= p99 <= max, sys none
+#              (n/a in the summary and the report), the pause list in events.csv, the GC pauses
+#              chart with a series per GC backend; goalloc-stw is n/a where goalloc does not
+#              collect, in the suite too
 set -u
 case_=$1 abench=$2
 bindir=$(dirname "$abench")
@@ -299,6 +304,89 @@ PY"
   check "compare A/A on instr_per_op: no regression (exit 0)" "[ $rc -eq 0 ] || { cat '$tmp/cmp_aa'; false; }"
   "$abench" compare "$tmp/a" "$tmp/slow" --metric instr_per_op >"$tmp/cmp_ab" 2>&1; rc=$?
   check "compare A/B with +5% instructions: a regression (exit 1)" "[ $rc -eq 1 ] || { cat '$tmp/cmp_ab'; false; }"
+  ;;
+gcpauses)
+  allocs=goalloc,goalloc-stw
+  for b in go-runtime boehm; do [ -x "$bindir/abench-runner-$b" ] && allocs=$allocs,$b; done
+  allocs=$allocs,sys
+  # GOALLOC_VERBOSE: goalloc prints its options, so the cell's stderr shows what it was given;
+  # the caller's own GOALLOC_DEBUG key must survive beside the variant's.
+  GOALLOC_VERBOSE=1 GOALLOC_DEBUG=madvdontneed=0 "$abench" run --alloc "$allocs" \
+    --workload burst-gc,churn --param steady=1MiB --param factor=4 --param phase_ops=20000 \
+    --param ops=20000 --reps 2 --warmup 0 --out "$tmp/run" --report >"$tmp/out" 2>"$tmp/err"; rc=$?
+  check "burst-gc on $allocs runs with --report (exit 0)" "[ $rc -eq 0 ] || { tail -5 '$tmp/err'; false; }"
+  check "GC rows: pause fields in order; sys: none; goalloc-stw: its setting, n/a on churn" \
+    "python3 - '$tmp/run' '$allocs' <<'PY'
+import csv, json, sys
+d, allocs = sys.argv[1], sys.argv[2].split(',')
+rows = [json.loads(l) for l in open(d + '/runs.jsonl')]
+gc_backends = [a for a in allocs if a != 'sys']
+for r in rows:
+    if r['workload'] == 'churn':
+        if r['alloc'] in ('goalloc-stw', 'go-runtime'):
+            assert r['status'] == 'na', r
+        continue
+    assert r['status'] == 'ok', r
+    if r['alloc'] == 'sys':  # no collector: nothing to report, never a made-up 0
+        assert 'gc' not in r, r
+        continue
+    g = r['gc']
+    assert g['cycles'] >= 1, r
+    assert 0 < g['pause_p50_ns'] <= g['pause_p99_ns'] <= g['pause_max_ns'] <= g['pause_total_ns'], g
+    src = 'GCCPUFraction' if r['alloc'] == 'go-runtime' else ('backend', 'pauses')
+    assert 0 <= g['cpu_fraction'] < 1 and g['cpu_source'] in src, g
+    ev = list(csv.DictReader(open('%s/cells/%s/events.csv' % (d, r['cell_id']))))
+    pauses = sorted(int(e['pause_ns']) for e in ev if e['kind'] == 'gc_end')
+    assert len(pauses) == g['cycles'] and pauses[-1] == g['pause_max_ns'], (pauses, g)
+    assert sum(pauses) == g['pause_total_ns'], (pauses, g)
+    assert all(0 <= float(e['t_s']) for e in ev if e['kind'] == 'gc_end')
+stw = [r for r in rows if r['alloc'] == 'goalloc-stw']
+assert stw and all(r['alloc_env'] == {'GOALLOC_DEBUG': 'madvdontneed=0,gcstoptheworld=1'} for r in stw), stw
+assert all('alloc_env' not in r for r in rows if r['alloc'] != 'goalloc-stw')
+meta = json.load(open(d + '/meta.json'))
+assert meta['backend_variants']['goalloc-stw']['backend'] == 'goalloc', meta
+assert meta['allocators']['goalloc-stw'] == meta['allocators']['goalloc']
+PY"
+  stw=$(ls -d "$tmp"/run/cells/*_goalloc-stw_burst-gc_* | head -1)
+  plain=$(ls -d "$tmp"/run/cells/*_goalloc_burst-gc_* | head -1)
+  check "goalloc-stw's runner got gcstoptheworld=1 and the caller's key; goalloc's did not" \
+    "grep -q 'gcstoptheworld=1 (environment)' '$stw/stderr.txt' &&
+     grep -q 'madvdontneed=0 (environment)' '$stw/stderr.txt' &&
+     grep -q 'gcstoptheworld=0 (default)' '$plain/stderr.txt'"
+  check "the summary has a GC p99 column, n/a for sys on burst-gc" \
+    "grep -q 'GC p99' '$tmp/out' && grep -E '^burst-gc .* sys .* n/a' '$tmp/out' >/dev/null"
+  check "report: GC table with n/a for sys, the GC pauses chart naming every GC backend" \
+    "python3 - '$tmp/run' '$allocs' <<'PY'
+import glob, re, sys
+d, allocs = sys.argv[1], sys.argv[2].split(',')
+md = open(d + '/report.md').read()
+assert '## Garbage collection' in md
+assert re.search(r'\\| burst-gc [^|]*\\| sys \\| n/a \\| n/a \\| n/a \\| n/a \\| n/a \\|', md), md
+assert re.search(r'!\\[GC pauses: burst-gc[^]]*\\]\\(plots/gc_pauses_burst-gc[^)]*\\.svg\\)', md)
+dat = glob.glob(d + '/plots/gc_pauses_burst-gc*.dat')
+gp = glob.glob(d + '/plots/gc_pauses_burst-gc*.gp')
+assert len(dat) == 1 and len(gp) == 1, (dat, gp)
+text = open(dat[0]).read()
+series = re.findall(r'^# (\\S+) \\(cell ', text, re.M)
+assert series == [a for a in allocs if a != 'sys'], series
+script = open(gp[0]).read()
+assert 'set logscale y' in script and 'with steps' in script and 'set logscale x' in script
+for a in series:
+    assert \"'%s (\" % a in script and \"'%s'\" % a in script, a
+PY"
+  "$abench" run --suite default --alloc goalloc,goalloc-stw --reps 1 --warmup 0 --dry-run \
+    >"$tmp/dry" 2>"$tmp/dry_err"; rc=$?
+  check "default suite: goalloc-stw runs exactly the lines where goalloc collects" "[ $rc -eq 0 ] && python3 - '$tmp/dry' <<'PY'
+import sys
+cells = [l.split() for l in open(sys.argv[1])]
+stw = [c for c in cells if c[1] == 'goalloc-stw']
+run = {c[2] + ' ' + ' '.join(c[5:]) for c in stw if c[-1] != 'n/a'}
+assert run and all(w.split()[0] in ('churn-gc', 'burst-gc', 'memlimit-gc', 'binarytrees') or
+                   'variant=gc' in w for w in run), run
+assert {'churn-gc', 'burst-gc', 'memlimit-gc'} <= {w.split()[0] for w in run}, run
+assert all(c[-1] == 'n/a' for c in stw if c[2] in ('churn', 'larson', 'tiny', 'burst')), stw
+assert not any(c[-1] == 'n/a' for c in cells if c[1] == 'goalloc')
+PY"
   ;;
 *) echo "cli_test.sh: unknown case '$case_'" >&2; exit 2 ;;
 esac

@@ -369,6 +369,7 @@ static void env_verbose_lists_everything(void **state)
         "GOGC=100 (default)",
         "GOMEMLIMIT=1073741824 (environment)",
         "GOALLOC_DEBUG gctrace=0 (default)",
+        "GOALLOC_DEBUG gcstoptheworld=0 (default)",
         "GOALLOC_DEBUG scavtrace=0 (default)",
         "GOALLOC_DEBUG madvdontneed=1 (default)",
         "GOALLOC_VERBOSE=1 (environment)",
@@ -378,7 +379,7 @@ static void env_verbose_lists_everything(void **state)
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         if (count(c.err, want[i]) != 1) fail_msg("verbose output lacks \"%s\": %s", want[i], c.err);
     if (count(c.err, level) != 1) fail_msg("verbose output lacks \"%s\": %s", level, c.err);
-    assert_int_equal(count(c.err, "\n"), 8);
+    assert_int_equal(count(c.err, "\n"), 9);
 }
 
 /* ---- debug.c: one line on stderr, then abort where it says so ---- */

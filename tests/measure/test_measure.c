@@ -404,11 +404,14 @@ static void fake_set_hook(ab_gc_event_fn fn, void *ctx)
     hook_fn = fn;
     hook_ctx = ctx;
 }
+static double fake_gc_cpu_s = NAN; /* the backend's GC CPU extra; NAN: not reported */
 static int fake_stats(ab_stats *st)
 {
     st->valid = AB_STAT_allocated | AB_STAT_mapped;
     st->allocated = 100;
     st->mapped = UINT64_MAX - 5; /* a wrapped negative: must be left out */
+    if (isfinite(fake_gc_cpu_s))
+        ab_stats_put(st, "/cpu/classes/gc/total:cpu-seconds", fake_gc_cpu_s);
     return 0;
 }
 
@@ -464,6 +467,9 @@ static void test_gc_events(void **state)
     assert_int_equal(json_integer_value(json_object_get(gc, "pause_p50_ns")), 2000);
     assert_int_equal(json_integer_value(json_object_get(gc, "pause_max_ns")), 3000);
     assert_int_equal(json_integer_value(json_object_get(gc, "pause_total_ns")), 6000);
+    assert_int_equal(json_integer_value(json_object_get(gc, "pause_p99_ns")), 3000);
+    /* no GC CPU figure from the backend: the pauses' share of the wall time */
+    assert_string_equal(json_string_value(json_object_get(gc, "cpu_source")), "pauses");
     json_decref(j);
     free(frag);
     char path[256], line[512];
@@ -509,6 +515,54 @@ static void *metric_main(void *arg)
 
 /* Same name from several threads: summed; ns_per_op kept for the runner, not written; bad
  * names, non-finite values and a 17th name left out; the rest top-level numbers. */
+/* A backend that reports its GC CPU time (the runtime/metrics extra) gets cpu_fraction from
+ * it, so GC work outside the pauses counts: here 2 ms of GC CPU, no pause at all, over a
+ * region of at least 3 ms. */
+static void test_gc_cpu_from_backend(void **state)
+{
+    (void)state;
+    ab_allocator a = {.name = "fakegc",
+                      .caps = AB_CAP_GC,
+                      .malloc = fake_malloc,
+                      .free = fake_free,
+                      .stats = fake_stats,
+                      .gc_set_event_hook = fake_set_hook};
+    static wl_run run;
+    static wl_thread th[1];
+    static const wl_workload w = {.name = "gcfake"};
+    run = (wl_run){.w = &w, .a = &a, .nthreads = 1, .threads = th};
+    th[0] = (wl_thread){.run = &run, .a = &a};
+    hn_timer_cal cal;
+    hn_timer_calibrate(&cal);
+    hn_measure_opts o = {.sample_mean_ops = 0, .sampler_ms = 1, .settle_ms = 0};
+    assert_int_equal(hn_measure_init(&run, &o, &cal), 0);
+    fake_gc_cpu_s = 1.0;
+    hn_measure_start(&run);
+    fake_gc_cpu_s = 1.002;
+    struct timespec d = {0, 3000000};
+    nanosleep(&d, NULL);
+    hn_measure_stop(&run);
+    fake_gc_cpu_s = NAN;
+    char *frag = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&frag, &len);
+    fputs("{\"x\":0", f);
+    assert_int_equal(hn_measure_write(&run, NULL, f), 0);
+    fputs("}", f);
+    fclose(f);
+    json_t *j = json_loads(frag, 0, NULL);
+    assert_non_null(j);
+    json_t *gc = json_object_get(j, "gc");
+    assert_int_equal(json_integer_value(json_object_get(gc, "cycles")), 0);
+    assert_null(json_object_get(gc, "pause_p50_ns")); /* no pause: nothing to rank */
+    assert_string_equal(json_string_value(json_object_get(gc, "cpu_source")), "backend");
+    double cpu = json_number_value(json_object_get(gc, "cpu_fraction"));
+    assert_true(cpu > 0 && cpu <= 2.0 / 3.0 + 1e-6);
+    json_decref(j);
+    free(frag);
+    hn_measure_free(&run);
+}
+
 static void test_metrics(void **state)
 {
     (void)state;
@@ -575,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_exp_countdown),
         cmocka_unit_test(test_untimed_hooks),
         cmocka_unit_test(test_gc_events),
+        cmocka_unit_test(test_gc_cpu_from_backend),
         cmocka_unit_test(test_metrics),
 #ifdef HAVE_SYS_ADAPTER
         cmocka_unit_test(test_mini_run),
