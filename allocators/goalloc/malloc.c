@@ -121,26 +121,32 @@ static inline ga_mcache *get_mcache(void)
 
 /* ---- Fast paths ---- */
 
-/* The part of small_alloc after the local list: the span's alloc cache, else the refill. */
+/* The span's alloc cache was empty: refill (the same span's freed slots, else another span). */
+static GA_NOINLINE void *span_refill(ga_mcache *c, unsigned ci)
+{
+    void *p = _ga_mcache_alloc_slow(c, ci);
+    if (GA_LIKELY(p != NULL)) {
+        GA_COUNTER_ADD(c->cls[ci].nmalloc, 1);
+        GA_UNPOISON(p, c->cls[ci].span->elemsize);
+    } else {
+        errno = ENOMEM;
+    }
+    return p;
+}
+
+/* The part of small_alloc after the local list: the span's alloc cache, else the refill. The
+ * refill is a tail call, so this path keeps no register across a call and needs no frame. */
 void *_ga_span_alloc(ga_mcache *c, unsigned ci)
 {
     ga_mcache_class *e = &c->cls[ci];
-    void *p;
     ga_span *s = e->span;
-    p = _ga_span_next_fast(s);
+    void *p = _ga_span_next_fast(s);
     if (GA_LIKELY(p != NULL)) {
         GA_COUNTER_ADD(e->nmalloc, 1);
         GA_UNPOISON(p, s->elemsize);
         return p;
     }
-    p = _ga_mcache_alloc_slow(c, ci);
-    if (GA_LIKELY(p != NULL)) {
-        GA_COUNTER_ADD(e->nmalloc, 1);
-        GA_UNPOISON(p, e->span->elemsize);
-    } else {
-        errno = ENOMEM;
-    }
-    return p;
+    return span_refill(c, ci);
 }
 
 /* Budget: an aligned bump inside the current 16-byte block and one relaxed 16-bit store. */
