@@ -440,9 +440,11 @@ int _ga_span_next_free(ga_span *s);
 void _ga_span_materialize(ga_span *s);
 /* Restarts the cursor at slot 0 so freed slots are found again (owner or mcentral lock). */
 void _ga_span_reset_cursor(ga_span *s);
-/* Frees the slot holding p (owner or mcentral lock). Double frees are fatal at debug >= 1 and
- * ignored (returns false) at 0. */
-bool _ga_span_free_object(ga_span *s, uintptr_t p);
+/* Frees the run of blocks at the head of *list (linked through their link words) that lie in
+ * s, and leaves *list at the first block past the run (NULL or a block of another span): one
+ * materialisation and one count update for the run. Returns the slots freed. Double frees are
+ * fatal at debug >= 1 and skipped at 0. The owner, or the mcentral lock for an unowned span. */
+unsigned _ga_span_free_run(ga_span *s, void **list);
 /* Applies the remote-free list, leaving `next` (0 or GA_REMOTE_UNOWNED) in its place. */
 size_t _ga_span_drain_remote(ga_span *s, uintptr_t next);
 /* Is slot allocated? (owner, lock holder, or a racy-but-atomic read for diagnostics) */

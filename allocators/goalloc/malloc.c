@@ -36,18 +36,18 @@
  * the calling thread's LIFO list for that index with no other lookup (like Go's experimental
  * freegc lists, spec 3.5): no lock, no atomic, and the next malloc of that class reuses the
  * block first; every other pointer finds its span through the arena map. When a list passes its
- * cap, half of it goes back to the spans (mcentral.c): a block of a span this thread owns is
- * cleared directly; of a span no thread owns, cleared under the mcentral lock (a full span
- * becomes partial, an empty one returns its pages); of a span another thread owns, pushed on
- * that span's lock-free remote list, which its owner drains at refill and when it gives the
- * span back. Tiny sub-objects are counted per block; the last free frees the block. Large
- * objects go straight back to the heap. A thread's exit (and ga_thread_flush) empties its
- * lists, gives its spans and page cache back and merges its counters, so blocks of an exited
- * thread stay valid and freeable. At GOALLOC_DEBUG >= 1 freeing a pointer goalloc does not
- * own, the interior of a block, or a block already on the list head / marked free prints one
- * line naming the pointer and aborts, as glibc does; at 0 the fast path trusts a pointer on
- * a small span's page (a bad one corrupts that list, as in glibc) and other bad frees are
- * ignored.
+ * cap, half of it goes back to the spans (mcentral.c), one run of consecutive blocks of one span
+ * at a time: a run of a span this thread owns is cleared directly; of a span no thread owns,
+ * cleared under the mcentral lock (a full span becomes partial, an empty one returns its pages);
+ * of a span another thread owns, pushed with one CAS on that span's lock-free remote list, which
+ * its owner drains at refill and when it gives the span back. Tiny sub-objects are counted per
+ * block; the last free frees the block. Large objects go straight back to the heap. A thread's exit
+ * (and ga_thread_flush) empties its lists, gives its spans and page cache back and merges its
+ * counters, so blocks of an exited thread stay valid and freeable. At GOALLOC_DEBUG >= 1 freeing a
+ * pointer goalloc does not own, the interior of a block, or a block already on the list head /
+ * marked free prints one line naming the pointer and aborts, as glibc does; at 0 the fast path
+ * trusts a pointer on a small span's page (a bad one corrupts that list, as in glibc) and other bad
+ * frees are ignored.
  *
  * Accounting. Objects are counted per thread at malloc and free (one unlocked add, no
  * locked instruction) and merged at flush; ga_read_memstats (stats.c) adds the merged totals and
@@ -121,26 +121,32 @@ static inline ga_mcache *get_mcache(void)
 
 /* ---- Fast paths ---- */
 
-/* The part of small_alloc after the local list: the span's alloc cache, else the refill. */
+/* The span's alloc cache was empty: refill (the same span's freed slots, else another span). */
+static GA_NOINLINE void *span_refill(ga_mcache *c, unsigned ci)
+{
+    void *p = _ga_mcache_alloc_slow(c, ci);
+    if (GA_LIKELY(p != NULL)) {
+        GA_COUNTER_ADD(c->cls[ci].nmalloc, 1);
+        GA_UNPOISON(p, c->cls[ci].span->elemsize);
+    } else {
+        errno = ENOMEM;
+    }
+    return p;
+}
+
+/* The part of small_alloc after the local list: the span's alloc cache, else the refill. The
+ * refill is a tail call, so this path keeps no register across a call and needs no frame. */
 void *_ga_span_alloc(ga_mcache *c, unsigned ci)
 {
     ga_mcache_class *e = &c->cls[ci];
-    void *p;
     ga_span *s = e->span;
-    p = _ga_span_next_fast(s);
+    void *p = _ga_span_next_fast(s);
     if (GA_LIKELY(p != NULL)) {
         GA_COUNTER_ADD(e->nmalloc, 1);
         GA_UNPOISON(p, s->elemsize);
         return p;
     }
-    p = _ga_mcache_alloc_slow(c, ci);
-    if (GA_LIKELY(p != NULL)) {
-        GA_COUNTER_ADD(e->nmalloc, 1);
-        GA_UNPOISON(p, e->span->elemsize);
-    } else {
-        errno = ENOMEM;
-    }
-    return p;
+    return span_refill(c, ci);
 }
 
 /* Budget: an aligned bump inside the current 16-byte block and one relaxed 16-bit store. */

@@ -82,55 +82,39 @@ void _ga_mcentral_uncache_span(ga_span *s)
 
 /* ---- Explicit free of a batch ---- */
 
-/* Frees the run first .. last (linked through their link words; last's link is not read) of
- * blocks of an unowned span s; refiles s when a block was freed. Lock held. */
-static void free_run_unowned(mcentral *m, ga_span *s, uintptr_t first, uintptr_t last)
-{
-    bool freed = false;
-    for (uintptr_t p = first;;) {
-        uintptr_t next = p == last ? 0 : (uintptr_t)_ga_link_get((void *)p);
-        freed |= _ga_span_free_object(s, p);
-        if (p == last) break;
-        p = next;
-    }
-    if (freed) refile(m, s);
-}
-
+/* The list comes in runs of blocks of one span (a thread frees what it allocated together);
+ * each run goes back in one step: cleared in the bits of a span this thread owns or nobody
+ * owns (one materialisation, one count update, one refile), or pushed with one CAS on the
+ * remote list of a span another thread owns, drained by that thread or when it gives the span
+ * back. Ownership cannot change while we hold the lock (mcentral hands spans out and takes
+ * them back under it); only the owner's drain races with the CAS. */
 void _ga_mcentral_free_list(ga_mcache *c, unsigned ci, void *list)
 {
     mcentral *m = &central[ci];
-    ga_span *s = NULL;
     pthread_mutex_lock(&m->lock);
     while (list) {
-        uintptr_t p = (uintptr_t)list;
-        list = _ga_link_get(list);
-        if (!s || p < s->base || p >= s->limit) s = _ga_span_of(p); /* blocks come in runs */
+        ga_span *s = _ga_span_of((uintptr_t)list);
         ga_assert_internal(s != NULL && s->ci == ci);
         if (c && atomic_load_explicit(&s->owner, memory_order_relaxed) == c) {
-            _ga_span_free_object(s, p); /* our own span: stays cached even when empty */
+            _ga_span_free_run(s, &list); /* our own span: stays cached even when empty */
             continue;
         }
-        /* The run of blocks of s that follow p in the list goes back in one step: one CAS on
-         * the remote list of an owned span. Unowned spans cannot become owned while we hold
-         * the lock; owned ones get the run on their remote list, drained by the owner or when
-         * it gives the span back. */
-        uintptr_t last = p;
+        uintptr_t h = atomic_load_explicit(&s->remote, memory_order_acquire);
+        if (h == GA_REMOTE_UNOWNED) {
+            if (_ga_span_free_run(s, &list)) refile(m, s); /* may give s back to the heap */
+            continue;
+        }
+        uintptr_t first = (uintptr_t)list, last = first;
+        list = _ga_link_get(list);
         while (list && (uintptr_t)list >= s->base && (uintptr_t)list < s->limit) {
             last = (uintptr_t)list;
             list = _ga_link_get(list);
         }
-        uintptr_t h = atomic_load_explicit(&s->remote, memory_order_acquire);
-        for (;;) {
-            if (h == GA_REMOTE_UNOWNED) {
-                free_run_unowned(m, s, p, last);
-                s = NULL; /* refile may have given s back to the heap: never read it again */
-                break;
-            }
+        do {
+            ga_assert_internal(h != GA_REMOTE_UNOWNED);
             _ga_link_set((void *)last, (void *)h);
-            if (atomic_compare_exchange_weak_explicit(&s->remote, &h, p, memory_order_release,
-                                                      memory_order_acquire))
-                break;
-        }
+        } while (!atomic_compare_exchange_weak_explicit(&s->remote, &h, first, memory_order_release,
+                                                        memory_order_acquire));
     }
     pthread_mutex_unlock(&m->lock);
 }

@@ -113,37 +113,45 @@ bool _ga_span_slot_allocated(const ga_span *s, unsigned idx)
     return (BITS_LOAD(s, idx / 64) >> (idx & 63)) & 1;
 }
 
-bool _ga_span_free_object(ga_span *s, uintptr_t p)
+unsigned _ga_span_free_run(ga_span *s, void **list)
 {
-    uintptr_t off = p - s->base;
-    unsigned idx = s->nelems == 1 ? 0 : _ga_slot_index(s->divmagic, off);
-    _ga_span_materialize(s);
-    unsigned w = idx / 64;
-    uint64_t bit = (uint64_t)1 << (idx & 63);
-    uint64_t word = BITS_LOAD(s, w);
-    if (GA_UNLIKELY(!(word & bit))) {
-        if (GOALLOC_DEBUG >= 1) _ga_fatal("free(): double free of %p", (void *)p);
-        return false;
+    _ga_span_materialize(s); /* allocbits exact from here on: the loop edits them alone */
+    const uintptr_t base = s->base, limit = s->limit;
+    const uint32_t magic = s->divmagic; /* 0 for a one-slot span: every offset is slot 0 */
+    uint64_t *bits = s->allocbits;
+    unsigned n = 0;
+    uintptr_t p = (uintptr_t)*list;
+    do {
+        uintptr_t next = (uintptr_t)_ga_link_get((void *)p);
+        unsigned idx = _ga_slot_index(magic, p - base);
+        uint64_t bit = (uint64_t)1 << (idx & 63);
+        uint64_t word = __atomic_load_n(&bits[idx / 64], __ATOMIC_RELAXED);
+        if (GA_LIKELY(word & bit)) {
+            __atomic_store_n(&bits[idx / 64], word & ~bit, __ATOMIC_RELAXED);
+            n++;
+        } else if (GOALLOC_DEBUG >= 1) {
+            _ga_fatal("free(): double free of %p", (void *)p);
+        }
+        p = next;
+    } while (p >= base && p < limit);
+    *list = (void *)p;
+    if (n) {
+        ga_assert_internal(s->nalloc >= n);
+        s->nalloc = (uint16_t)(s->nalloc - n);
+        s->needzero = 1;
+        unsigned fi = s->freeindex;
+        if (fi < s->nelems) s->alloccache = ~BITS_LOAD(s, fi / 64) >> (fi & 63);
     }
-    BITS_STORE(s, w, word & ~bit);
-    ga_assert_internal(s->nalloc > 0);
-    s->nalloc--;
-    s->needzero = 1;
-    if (idx >= s->freeindex && w == s->freeindex / 64u)
-        s->alloccache |= (uint64_t)1 << (idx - s->freeindex);
-    return true;
+    return n;
 }
 
 size_t _ga_span_drain_remote(ga_span *s, uintptr_t next)
 {
-    uintptr_t h = atomic_exchange_explicit(&s->remote, next, memory_order_acquire);
-    ga_assert_internal(h != GA_REMOTE_UNOWNED);
+    void *h = (void *)atomic_exchange_explicit(&s->remote, next, memory_order_acquire);
+    ga_assert_internal((uintptr_t)h != GA_REMOTE_UNOWNED);
     size_t n = 0;
-    while (h) {
-        uintptr_t nx = (uintptr_t)_ga_link_get((void *)h);
-        n += _ga_span_free_object(s, h);
-        h = nx;
-    }
+    while (h) /* one run: every block on the list is a block of s */
+        n += _ga_span_free_run(s, &h);
     return n;
 }
 
