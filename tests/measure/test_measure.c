@@ -404,14 +404,15 @@ static void fake_set_hook(ab_gc_event_fn fn, void *ctx)
     hook_fn = fn;
     hook_ctx = ctx;
 }
-static double fake_gc_cpu_s = NAN; /* the backend's GC CPU extra; NAN: not reported */
+/* The backend's GC CPU extra (NAN: not reported); the sampler thread reads it. */
+static _Atomic double fake_gc_cpu_s = NAN;
 static int fake_stats(ab_stats *st)
 {
     st->valid = AB_STAT_allocated | AB_STAT_mapped;
     st->allocated = 100;
     st->mapped = UINT64_MAX - 5; /* a wrapped negative: must be left out */
-    if (isfinite(fake_gc_cpu_s))
-        ab_stats_put(st, "/cpu/classes/gc/total:cpu-seconds", fake_gc_cpu_s);
+    double gc_cpu_s = fake_gc_cpu_s;
+    if (isfinite(gc_cpu_s)) ab_stats_put(st, "/cpu/classes/gc/total:cpu-seconds", gc_cpu_s);
     return 0;
 }
 
