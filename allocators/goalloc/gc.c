@@ -59,7 +59,6 @@
  * Files: gc.c (this), gcmark.c marking, gcsweep.c collected spans and sweeping, gcpacer.c
  * goal, trigger and limiter.
  */
-#define _GNU_SOURCE /* PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
