@@ -105,7 +105,7 @@ static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER; /* the world resta
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t gstats_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t hook_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic int stop_flag;
 /* 1 while a concurrent mark runs: write barrier on, allocate black, assists, no explicit
  * free. Set and cleared with the world stopped, so a mutator's relaxed load sees a value
@@ -217,8 +217,7 @@ static void fork_child(void)
     pthread_mutex_init(&cycle_lock, NULL);
     pthread_mutex_init(&gstats_lock, NULL);
     pthread_mutex_init(&roots_lock, NULL);
-    pthread_mutex_t recursive = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
-    hook_lock = recursive;
+    pthread_mutex_init(&hook_lock, NULL);
     pthread_mutex_init(&worker_lock, NULL);
     pthread_cond_init(&worker_cond, NULL);
     pthread_cond_init(&done_cond, NULL);
@@ -834,14 +833,13 @@ void ga_gc_set_event_hook(ga_gc_event_fn fn, void *ctx)
     pthread_mutex_unlock(&hook_lock);
 }
 
-/* The hook runs under hook_lock (recursive: it may set the hook again), so once
- * ga_gc_set_event_hook returns no call to the old hook is in flight, even one from the mark
- * worker's thread. */
 static void emit(const ga_gc_event *ev)
 {
     pthread_mutex_lock(&hook_lock);
-    if (hook_fn) hook_fn(ev, hook_ctx);
+    ga_gc_event_fn fn = hook_fn;
+    void *ctx = hook_ctx;
     pthread_mutex_unlock(&hook_lock);
+    if (fn) fn(ev, ctx);
 }
 
 #define MB(x) ((unsigned long long)((x) >> 20))

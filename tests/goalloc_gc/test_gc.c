@@ -582,7 +582,7 @@ static void test_manual_untouched(void **state)
 
 static uint64_t peak_max, goal_at, nstart;
 static double ratio_min = 1e9, ratio_max;
-static _Atomic int paced_seen; /* the hook runs on the mark worker's thread */
+static int paced_seen;
 
 /* The heap peak of a cycle is heap_after of its end event (the heap when marking ended; with
  * a concurrent mark the mutator allocates between start and end), against the goal its start
