@@ -827,7 +827,7 @@ void _ga_gc_scan_range(ga_gcwork *w, uintptr_t lo, uintptr_t hi); /* a root rang
 /* Scans grey objects until about `budget` bytes were scanned or no work is left anywhere;
  * returns the bytes scanned. */
 uint64_t _ga_gc_drain(ga_gcwork *w, uint64_t budget);
-void _ga_gcwork_flush(ga_gcwork *w);        /* hands w's buffer and counts to the global queue */
+void _ga_gcwork_flush(ga_gcwork *w); /* hands w's buffer and counts to the global queue */
 void _ga_gc_mark_add_black(uint64_t bytes); /* objects allocated black during the mark */
 bool _ga_gc_work_pending(void);             /* full buffers queued (a racy hint) */
 uint64_t _ga_gc_scan_work(void);            /* bytes scanned this cycle (flushed counts) */
