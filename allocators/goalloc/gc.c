@@ -141,27 +141,27 @@ static ga_gc_event_fn hook_fn; /* hook_lock */
 static void *hook_ctx;
 
 /* The concurrent mark (cycle lock for the start, the worker for the rest). */
-#define ASSIST_MIN ((uint64_t)64 << 10)    /* Go's gcOverAssistWork: the least an assist does */
+#define ASSIST_MIN ((uint64_t)64 << 10) /* Go's gcOverAssistWork: the least an assist does */
 #define WORKER_SLICE ((uint64_t)256 << 10) /* scan bytes between the worker's pacing checks */
 #define RUNWAY_HISTORY 4
 static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER; /* a mark was handed over */
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;   /* a cycle ended */
-static uint64_t worker_gen;                     /* worker_lock: marks handed to the worker */
-static bool worker_started;                     /* worker_lock */
-static bool in_forked_child;                    /* no worker thread there: cycles stop the world */
-static _Atomic int urgent;                      /* ga_gc waits: the worker marks flat out */
-static _Atomic int limiter_on;                  /* pacer.limiting, for the assists' racy check */
-static _Atomic uint64_t marking_cycle;          /* the number of the cycle whose mark runs */
+static uint64_t worker_gen;   /* worker_lock: marks handed to the worker */
+static bool worker_started;   /* worker_lock */
+static bool in_forked_child;  /* no worker thread there: cycles stop the world */
+static _Atomic int urgent;    /* ga_gc waits: the worker marks flat out */
+static _Atomic int limiter_on; /* pacer.limiting, for the assists' racy check */
+static _Atomic uint64_t marking_cycle; /* the number of the cycle whose mark runs */
 static _Atomic uint64_t assist_ns, assist_work; /* totals over the process's life */
 static uint64_t assist_ns_start;                /* assist_ns when the running mark began */
 /* Mutators waiting at the goal for the mark to end, and the sum of their start times: at
  * termination their wait so far (nwaiting x now - wait_begin_sum) is charged as assist time;
  * they wait for that cycle only. */
 static _Atomic uint64_t nwaiting, wait_begin_sum;
-static _Atomic uint64_t expected_work;       /* scan work expected this mark (bytes) */
-static uint64_t last_scan_work;              /* cycle lock: scan work of the last mark */
-static uint64_t runway_hist[RUNWAY_HISTORY]; /* cycle lock: allocated during recent marks */
+static _Atomic uint64_t expected_work;         /* scan work expected this mark (bytes) */
+static uint64_t last_scan_work;                /* cycle lock: scan work of the last mark */
+static uint64_t runway_hist[RUNWAY_HISTORY];   /* cycle lock: allocated during recent marks */
 static unsigned runway_next;
 static uint64_t gc_cpu_total_ns; /* gstats_lock: pauses x CPUs + worker + assist CPU */
 static ga_gcwork orphan_gcw;     /* orphan_lock: the barrier of a thread that cannot attach */
@@ -340,8 +340,8 @@ static void blacken(ga_span *s)
     while (from < to) {
         unsigned w = from / 64, lo = from & 63;
         unsigned hi = (to - w * 64) > 64 ? 64 : to - w * 64;
-        uint64_t mask =
-            (hi == 64 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) & (~(uint64_t)0 << lo);
+        uint64_t mask = (hi == 64 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) &
+                        (~(uint64_t)0 << lo);
         uint64_t fresh = mask & ~__atomic_load_n(&s->allocbits[w], __ATOMIC_RELAXED);
         if (fresh) {
             uint64_t old = __atomic_fetch_or(&s->gcmarkbits[w], fresh, __ATOMIC_RELAXED);
@@ -848,7 +848,7 @@ static void emit(const ga_gc_event *ev)
 /* One cycle's figures, for gctrace, the events and the statistics. */
 typedef struct cycle_figures {
     uint64_t n, t0, t_end;
-    uint64_t clock[3]; /* STW sweep termination, concurrent mark, STW mark termination */
+    uint64_t clock[3];   /* STW sweep termination, concurrent mark, STW mark termination */
     uint64_t cpu_assist, cpu_worker;
     uint64_t before, at_end, marked; /* heap_live at start and at termination; marked bytes */
     unsigned threads;
@@ -866,11 +866,12 @@ static void trace_cycle(const cycle_figures *f, uint64_t goal, double cpu_fracti
 {
     _ga_trace("gc %llu @%.3fs %.0f%%: %.3f+%.3f+%.3f ms clock, %.3f+%.3f/%.3f/0+%.3f ms cpu, "
               "%llu->%llu->%llu MB, %llu MB goal, 0 MB stacks, %llu MB globals, %u threads%s%s",
-              (unsigned long long)f->n, (double)(f->t_end - start_mono) / 1e9, cpu_fraction * 100,
-              MS(f->clock[0]), MS(f->clock[1]), MS(f->clock[2]), MS(f->clock[0] * nprocs),
-              MS(f->cpu_assist), MS(f->cpu_worker), MS(f->clock[2] * nprocs), MB(f->before),
-              MB(f->at_end), MB(f->marked), goal == UINT64_MAX ? 0ull : MB(goal), MB(roots_bytes),
-              f->threads, f->stw ? " (stw)" : "", f->forced ? " (forced)" : "");
+              (unsigned long long)f->n, (double)(f->t_end - start_mono) / 1e9,
+              cpu_fraction * 100, MS(f->clock[0]), MS(f->clock[1]), MS(f->clock[2]),
+              MS(f->clock[0] * nprocs), MS(f->cpu_assist), MS(f->cpu_worker),
+              MS(f->clock[2] * nprocs), MB(f->before), MB(f->at_end), MB(f->marked),
+              goal == UINT64_MAX ? 0ull : MB(goal), MB(roots_bytes), f->threads,
+              f->stw ? " (stw)" : "", f->forced ? " (forced)" : "");
 }
 
 /* ---- The cycle ---- */
@@ -1043,8 +1044,8 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
     st.HeapMarked = marked;
     st.LimiterEnabled = pacer.limiter_enabled_count;
     gc_cpu_total_ns += gc_cpu;
-    double cpu =
-        t3 > start_mono ? (double)gc_cpu_total_ns / ((double)(t3 - start_mono) * nprocs) : 0;
+    double cpu = t3 > start_mono ? (double)gc_cpu_total_ns / ((double)(t3 - start_mono) * nprocs)
+                                 : 0;
     st.GCCPUFraction = cpu;
     pthread_mutex_unlock(&gstats_lock);
     pthread_mutex_lock(&worker_lock);
@@ -1316,7 +1317,7 @@ static void collect(gcache *self, bool forced)
         cycle_stw(self, forced);
     }
     pthread_mutex_unlock(&cycle_lock);
-    if (waiting) wait_cycle(self, n);  /* ga_gc returns after its cycle, as runtime.GC */
+    if (waiting) wait_cycle(self, n); /* ga_gc returns after its cycle, as runtime.GC */
     if (forced) _ga_gc_finish_sweep(); /* ...with the heap swept */
 }
 

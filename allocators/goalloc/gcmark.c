@@ -178,8 +178,9 @@ static GA_RACY_READER void shade(ga_gcwork *w, uintptr_t p)
      * the world stopped the range counts: a forked child may hold a span another thread had
      * mid-refill at fork(), whose [matindex, freeindex) is allocated (mspan.c's invariant). */
     uint64_t bits = __atomic_load_n(&s->allocbits[idx / 64], __ATOMIC_RELAXED);
-    if (!((bits >> (idx & 63)) & 1) && (atomic_load_explicit(&concurrent, memory_order_relaxed) ||
-                                        !(idx >= s->matindex && idx < s->freeindex)))
+    if (!((bits >> (idx & 63)) & 1) &&
+        (atomic_load_explicit(&concurrent, memory_order_relaxed) ||
+         !(idx >= s->matindex && idx < s->freeindex)))
         return;
     uint64_t bit = (uint64_t)1 << (idx & 63), *mw = &s->gcmarkbits[idx / 64];
     if (__atomic_load_n(mw, __ATOMIC_RELAXED) & bit) return;

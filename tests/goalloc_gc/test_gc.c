@@ -468,14 +468,13 @@ static void test_gctrace_format(void **state)
     waitpid(pid, &status, 0);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     regex_t re;
-    assert_int_equal(
-        regcomp(&re,
-                "^gc [0-9]+ @[0-9]+\\.[0-9]{3}s [0-9]+%: [0-9]+\\.[0-9]+\\+[0-9]+\\."
-                "[0-9]+\\+[0-9]+\\.[0-9]+ ms clock, [0-9]+\\.[0-9]+\\+[0-9]+\\.[0-9]+/"
-                "[0-9]+\\.[0-9]+/0\\+[0-9]+\\.[0-9]+ ms cpu, [0-9]+->[0-9]+->3 MB, [0-9]+ MB "
-                "goal, 0 MB stacks, [0-9]+ MB globals, [0-9]+ threads( \\(stw\\))? \\(forced\\)\n$",
-                REG_EXTENDED),
-        0);
+    assert_int_equal(regcomp(&re,
+                             "^gc [0-9]+ @[0-9]+\\.[0-9]{3}s [0-9]+%: [0-9]+\\.[0-9]+\\+[0-9]+\\."
+                             "[0-9]+\\+[0-9]+\\.[0-9]+ ms clock, [0-9]+\\.[0-9]+\\+[0-9]+\\.[0-9]+/"
+                             "[0-9]+\\.[0-9]+/0\\+[0-9]+\\.[0-9]+ ms cpu, [0-9]+->[0-9]+->3 MB, [0-9]+ MB "
+                             "goal, 0 MB stacks, [0-9]+ MB globals, [0-9]+ threads( \\(stw\\))? \\(forced\\)\n$",
+                             REG_EXTENDED),
+                     0);
     if (regexec(&re, buf, 0, NULL, 0) != 0) fail_msg("gctrace line does not match: '%s'", buf);
     regfree(&re);
 }
