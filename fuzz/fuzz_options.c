@@ -6,7 +6,8 @@
  *  - GOMEMLIMIT: "off" (INT64_MAX), or decimal digits with an optional suffix B, KiB, MiB,
  *    GiB, TiB (case-sensitive), the result fitting int64;
  *  - GOALLOC_DEBUG: comma-separated key=value items, empty items ignored, keys gctrace
- *    (0..2), scavtrace (0..1), madvdontneed (0..1), values decimal digits; any other item
+ *    (0..2), gcstoptheworld (0..1), scavtrace (0..1), madvdontneed (0..1), values decimal
+ *    digits; any other item
  *    makes the whole string malformed; on success the items are applied in order and no other
  *    field changes.
  * Input: byte 0 picks the parser, the rest (up to a NUL) is the string. The parsers must
@@ -83,6 +84,7 @@ static bool ref_debug(const char *s, ga_options *o)
         size_t off;
     } keys[] = {
         {"gctrace", 2, offsetof(ga_options, gctrace)},
+        {"gcstoptheworld", 1, offsetof(ga_options, gcstoptheworld)},
         {"scavtrace", 1, offsetof(ga_options, scavtrace)},
         {"madvdontneed", 1, offsetof(ga_options, madvdontneed)},
     };
@@ -120,6 +122,7 @@ static ga_options sentinel_options(void)
     o.gogc = 12345;
     o.memory_limit = 67890;
     o.gctrace = 7;
+    o.gcstoptheworld = 7;
     o.scavtrace = 7;
     o.madvdontneed = 7;
     o.verbose = 7;
@@ -151,12 +154,12 @@ static void check_debug(const char *s)
     FZ_CHECK(got.gogc == 12345 && got.memory_limit == 67890 && got.verbose == 7,
              "_ga_parse_debug(\"%s\") changed a field that is not a GOALLOC_DEBUG key", s);
     if (ok)
-        FZ_CHECK(got.gctrace == want.gctrace && got.scavtrace == want.scavtrace &&
-                     got.madvdontneed == want.madvdontneed,
-                 "_ga_parse_debug(\"%s\") set gctrace=%d scavtrace=%d madvdontneed=%d, expected "
-                 "%d %d %d",
-                 s, got.gctrace, got.scavtrace, got.madvdontneed, want.gctrace, want.scavtrace,
-                 want.madvdontneed);
+        FZ_CHECK(got.gctrace == want.gctrace && got.gcstoptheworld == want.gcstoptheworld &&
+                     got.scavtrace == want.scavtrace && got.madvdontneed == want.madvdontneed,
+                 "_ga_parse_debug(\"%s\") set gctrace=%d gcstoptheworld=%d scavtrace=%d "
+                 "madvdontneed=%d, expected %d %d %d %d",
+                 s, got.gctrace, got.gcstoptheworld, got.scavtrace, got.madvdontneed, want.gctrace,
+                 want.gcstoptheworld, want.scavtrace, want.madvdontneed);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

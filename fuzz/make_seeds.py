@@ -139,7 +139,9 @@ def options_seeds():
                            b'8388607TiB', b'8388608TiB', b'10KB', b'5 MiB')):
         s['memlimit-%d' % i] = b'\x01' + v
     for i, v in enumerate((b'gctrace=1', b'gctrace=1,scavtrace=1,madvdontneed=0', b',,',
-                           b'gctrace=3', b'madvdontneed', b'foo=1', b'scavtrace=01,')):
+                           b'gctrace=3', b'madvdontneed', b'foo=1', b'scavtrace=01,',
+                           b'gcstoptheworld=1', b'gcstoptheworld=2',
+                           b'madvdontneed=1,madvdontneed=1,,,gcstoptheworld=1')):
         s['debug-%d' % i] = b'\x02' + v
     return s
 
