@@ -255,6 +255,28 @@ static void test_exp_countdown(void **state)
         assert_int_equal(hn_exp_countdown(rng, 1), 1);
 }
 
+/* ---- The measured figures as JSON ---- */
+
+/* hn_measure_write's fragment, written after one member of an object of its own and parsed
+ * (a duplicate key fails the test; so does text that does not parse). dir as for
+ * hn_measure_write. The caller json_decref()s it. */
+static json_t *measured_json(wl_run *run, const char *dir)
+{
+    char *frag = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&frag, &len);
+    assert_non_null(f);
+    fputs("{\"x\":0", f);
+    assert_int_equal(hn_measure_write(run, dir, f), 0);
+    fputs("}", f);
+    fclose(f);
+    json_error_t je;
+    json_t *j = json_loads(frag, JSON_REJECT_DUPLICATES, &je);
+    if (!j) fail_msg("measurement JSON does not parse: %s\n%s", je.text, frag);
+    free(frag);
+    return j;
+}
+
 /* ---- A measured mini-run through the hooks ---- */
 
 #ifdef HAVE_SYS_ADAPTER
@@ -327,16 +349,7 @@ static void test_mini_run(void **state)
     /* the 5 ms settle delay is not part of the measured wall */
     assert_true(hn_measure_wall_ns(&run) + 5000000 <= outside);
     assert_true(hn_measure_wall_ns(&run) > 0);
-    char *frag = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&frag, &len);
-    fputs("{\"x\":0", f);
-    assert_int_equal(hn_measure_write(&run, dir, f), 0);
-    fputs("}", f);
-    fclose(f);
-    json_error_t je;
-    json_t *j = json_loads(frag, 0, &je);
-    if (!j) fail_msg("measurement JSON does not parse: %s\n%s", je.text, frag);
+    json_t *j = measured_json(&run, dir);
     json_t *m = json_object_get(json_object_get(j, "lat"), "malloc");
     json_int_t n = json_integer_value(json_object_get(m, "count"));
     /* 40000 wrapper calls at a mean interval of 16: about 2500 timed, shared by malloc/free */
@@ -347,7 +360,6 @@ static void test_mini_run(void **state)
     assert_non_null(json_object_get(json_object_get(j, "settle"), "end"));
     assert_true(json_integer_value(json_object_get(j, "timeline_samples")) >= 2);
     json_decref(j);
-    free(frag);
     char path[256], line[512];
     static const char *const files[] = {"timeline.csv", "events.csv", "lat_malloc.hgrm",
                                         "lat_free.hgrm"};
@@ -416,28 +428,37 @@ static int fake_stats(ab_stats *st)
     return 0;
 }
 
-static void test_gc_events(void **state)
+/* A run of the fake GC backend on one thread, measured (hn_measure_init done) with a 1 ms
+ * sampler, no settling and the given sampling mean; the backend's event hook is installed
+ * because it has AB_CAP_GC. One such run at a time: the storage is static. */
+static wl_run *fakegc_run(double sample_mean_ops)
 {
-    (void)state;
-    ab_allocator a = {.name = "fakegc",
-                      .caps = AB_CAP_GC,
-                      .malloc = fake_malloc,
-                      .free = fake_free,
-                      .stats = fake_stats,
-                      .gc_set_event_hook = fake_set_hook};
+    static const ab_allocator a = {.name = "fakegc",
+                                   .caps = AB_CAP_GC,
+                                   .malloc = fake_malloc,
+                                   .free = fake_free,
+                                   .stats = fake_stats,
+                                   .gc_set_event_hook = fake_set_hook};
     static wl_run run;
     static wl_thread th[1];
     static const wl_workload w = {.name = "gcfake"};
-    char dir[] = "/tmp/abench-gcev-XXXXXX";
-    assert_non_null(mkdtemp(dir));
     run = (wl_run){.w = &w, .a = &a, .nthreads = 1, .threads = th};
     th[0] = (wl_thread){.run = &run, .a = &a};
     hn_timer_cal cal;
     hn_timer_calibrate(&cal);
-    hn_measure_opts o = {.sample_mean_ops = 64, .sampler_ms = 1, .settle_ms = 0};
+    hn_measure_opts o = {.sample_mean_ops = sample_mean_ops, .sampler_ms = 1, .settle_ms = 0};
     assert_int_equal(hn_measure_init(&run, &o, &cal), 0);
-    assert_non_null(hook_fn); /* installed because the backend has AB_CAP_GC */
-    hn_measure_start(&run);
+    assert_non_null(hook_fn);
+    return &run;
+}
+
+static void test_gc_events(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/abench-gcev-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    wl_run *run = fakegc_run(64);
+    hn_measure_start(run);
     static const uint64_t pauses[] = {3000, 1000, 2000};
     for (uint64_t c = 1; c <= 3; c++) {
         ab_gc_event ev = {.kind = AB_GC_EV_CYCLE_START,
@@ -453,16 +474,8 @@ static void test_gc_events(void **state)
     }
     struct timespec d = {0, 3000000};
     nanosleep(&d, NULL);
-    hn_measure_stop(&run);
-    char *frag = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&frag, &len);
-    fputs("{\"x\":0", f);
-    assert_int_equal(hn_measure_write(&run, dir, f), 0);
-    fputs("}", f);
-    fclose(f);
-    json_t *j = json_loads(frag, 0, NULL);
-    assert_non_null(j);
+    hn_measure_stop(run);
+    json_t *j = measured_json(run, dir);
     json_t *gc = json_object_get(j, "gc");
     assert_int_equal(json_integer_value(json_object_get(gc, "cycles")), 3);
     assert_int_equal(json_integer_value(json_object_get(gc, "pause_p50_ns")), 2000);
@@ -472,7 +485,6 @@ static void test_gc_events(void **state)
     /* no GC CPU figure from the backend: the pauses' share of the wall time */
     assert_string_equal(json_string_value(json_object_get(gc, "cpu_source")), "pauses");
     json_decref(j);
-    free(frag);
     char path[256], line[512];
     int ends = 0, starts = 0;
     snprintf(path, sizeof path, "%s/events.csv", dir);
@@ -500,7 +512,7 @@ static void test_gc_events(void **state)
     fclose(g);
     unlink(path);
     rmdir(dir);
-    hn_measure_free(&run);
+    hn_measure_free(run);
     assert_null(hook_fn); /* removed again */
 }
 
@@ -514,45 +526,21 @@ static void *metric_main(void *arg)
     return NULL;
 }
 
-/* Same name from several threads: summed; ns_per_op kept for the runner, not written; bad
- * names, non-finite values and a 17th name left out; the rest top-level numbers. */
 /* A backend that reports its GC CPU time (the runtime/metrics extra) gets cpu_fraction from
  * it, so GC work outside the pauses counts: here 2 ms of GC CPU, no pause at all, over a
  * region of at least 3 ms. */
 static void test_gc_cpu_from_backend(void **state)
 {
     (void)state;
-    ab_allocator a = {.name = "fakegc",
-                      .caps = AB_CAP_GC,
-                      .malloc = fake_malloc,
-                      .free = fake_free,
-                      .stats = fake_stats,
-                      .gc_set_event_hook = fake_set_hook};
-    static wl_run run;
-    static wl_thread th[1];
-    static const wl_workload w = {.name = "gcfake"};
-    run = (wl_run){.w = &w, .a = &a, .nthreads = 1, .threads = th};
-    th[0] = (wl_thread){.run = &run, .a = &a};
-    hn_timer_cal cal;
-    hn_timer_calibrate(&cal);
-    hn_measure_opts o = {.sample_mean_ops = 0, .sampler_ms = 1, .settle_ms = 0};
-    assert_int_equal(hn_measure_init(&run, &o, &cal), 0);
+    wl_run *run = fakegc_run(0);
     fake_gc_cpu_s = 1.0;
-    hn_measure_start(&run);
+    hn_measure_start(run);
     fake_gc_cpu_s = 1.002;
     struct timespec d = {0, 3000000};
     nanosleep(&d, NULL);
-    hn_measure_stop(&run);
+    hn_measure_stop(run);
     fake_gc_cpu_s = NAN;
-    char *frag = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&frag, &len);
-    fputs("{\"x\":0", f);
-    assert_int_equal(hn_measure_write(&run, NULL, f), 0);
-    fputs("}", f);
-    fclose(f);
-    json_t *j = json_loads(frag, 0, NULL);
-    assert_non_null(j);
+    json_t *j = measured_json(run, NULL);
     json_t *gc = json_object_get(j, "gc");
     assert_int_equal(json_integer_value(json_object_get(gc, "cycles")), 0);
     assert_null(json_object_get(gc, "pause_p50_ns")); /* no pause: nothing to rank */
@@ -560,10 +548,11 @@ static void test_gc_cpu_from_backend(void **state)
     double cpu = json_number_value(json_object_get(gc, "cpu_fraction"));
     assert_true(cpu > 0 && cpu <= 2.0 / 3.0 + 1e-6);
     json_decref(j);
-    free(frag);
-    hn_measure_free(&run);
+    hn_measure_free(run);
 }
 
+/* Same name from several threads: summed; ns_per_op kept for the runner, not written; bad
+ * names, non-finite values and a 17th name left out; the rest top-level numbers. */
 static void test_metrics(void **state)
 {
     (void)state;
@@ -599,15 +588,7 @@ static void test_metrics(void **state)
     assert_false(hn_measure_metric(&run, "m14", &v));
     hn_measure_start(&run);
     hn_measure_stop(&run);
-    char *frag = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&frag, &len);
-    fputs("{\"x\":0", f);
-    assert_int_equal(hn_measure_write(&run, NULL, f), 0);
-    fputs("}", f);
-    fclose(f);
-    json_t *j = json_loads(frag, JSON_REJECT_DUPLICATES, NULL);
-    assert_non_null(j);
+    json_t *j = measured_json(&run, NULL);
     assert_true(json_number_value(json_object_get(j, "shared")) == 2000);
     assert_true(json_number_value(json_object_get(j, "m13")) == 13);
     assert_null(json_object_get(j, "m14"));
@@ -615,7 +596,6 @@ static void test_metrics(void **state)
     assert_null(json_object_get(j, "inf"));
     assert_null(json_object_get(j, "Bad-Name"));
     json_decref(j);
-    free(frag);
     hn_measure_free(&run);
 }
 
