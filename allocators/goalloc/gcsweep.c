@@ -257,7 +257,9 @@ ga_span *_ga_gc_span_new(size_t npages, unsigned spc)
         _ga_mheap_free_span(s);
         return NULL;
     }
-    s->ci = GA_GC_CI;                 /* from now on ga_free routes its objects to gc.c */
+    /* From now on ga_free routes its objects to gc.c and a concurrent marker takes the span
+     * as collected: published last, with release order (gcmark.c loads it with acquire). */
+    __atomic_store_n(&s->ci, (uint8_t)GA_GC_CI, __ATOMIC_RELEASE);
     _ga_heaparena_set_span(s, false); /* the class map: not a manual small span */
     return s;
 }
@@ -384,6 +386,23 @@ void _ga_gc_mark_everything(void)
     }
     for (ga_span *s = large.first; s; s = s->next)
         s->gcmarkbits[0] = 1;
+    pthread_mutex_unlock(&central_lock);
+}
+
+static void clear_list_marks(ga_span *s)
+{
+    for (; s; s = s->next)
+        memset(s->gcmarkbits, 0, (s->nelems + 63u) / 64u * 8);
+}
+
+void _ga_gc_clear_marks(void)
+{
+    pthread_mutex_lock(&central_lock);
+    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        clear_list_marks(partial[spc].first);
+        clear_list_marks(full[spc].first);
+    }
+    clear_list_marks(large.first);
     pthread_mutex_unlock(&central_lock);
 }
 
