@@ -27,15 +27,46 @@
  * the cycle lock (to collect itself) or blocks outside goalloc (ga_gc_blocking_enter) first
  * marks itself not running. Threads that never use the GC API are never stopped.
  *
- * The cycle (marking is stop-the-world; Go marks concurrently): stop the world; flush every
- * mutator's gcache (its spans go back to the lists with their cursor materialised, reuse lists
- * and tiny blocks are dropped, counters merged); finish the sweep the last cycle left; mark
- * from the root ranges (gcmark.c: work stack off the heap, interior pointers, pointers outside
- * collected spans ignored); commit the pacer; make every span unswept (sweepgen += 2) and
- * restart the world. Sweeping then happens outside the pause (gcsweep.c): lazily in refills,
- * in proportion to allocation, and on a background thread; mark bits become alloc bits,
- * empty spans go back to the heap, freed slots set needzero. ga_gc() sweeps everything before
- * it returns (as runtime.GC), so its HeapAlloc is exact.
+ * The cycle, concurrent as Go's (gcStart, gcBgMarkWorker, gcMarkTermination), and the
+ * tri-colour invariant at each phase (white: mark bit clear; grey: marked, in a work buffer
+ * not yet scanned; black: marked and scanned, or noscan):
+ *  - Off. gc_marking = 0: no barrier, ga_store_ptr is a plain store. Mark bits are clear on
+ *    swept spans and mean nothing yet; nothing is black.
+ *  - Sweep termination (stop the world #1). The sweep the last cycle left is finished before
+ *    the stop (mutators keep running); with the world stopped every gcache is flushed (spans
+ *    back to the lists with their cursors materialised, reuse lists and tiny blocks dropped,
+ *    counters merged), the mark starts with every object white and gc_marking = 1 (the
+ *    barrier, allocate-black, no explicit free), and the world restarts. The stop is a
+ *    safepoint of every mutator, where the contract says every object it still needs is
+ *    reachable from the roots: the snapshot the mark preserves holds the whole live heap.
+ *  - Concurrent mark. The worker (gcmark.c's grey queue, about 25% of the CPUs) scans the
+ *    root ranges, then drains grey objects; mutators that allocate pay assists from the same
+ *    queue. Every pointer store into a collected object or a root range goes through
+ *    ga_store_ptr (the contract, goalloc_gc.h), which shades both the old and the new value
+ *    (the hybrid barrier). Shading the new value keeps the strong invariant for stores: no
+ *    black object or scanned root is made to point to a white object. Shading the old value
+ *    (the deletion barrier) keeps every object of the snapshot reachable through grey
+ *    objects even when the mutator unlinks it and keeps it only in a local (goalloc scans no
+ *    stacks, so it cannot rescan them as Go's hybrid barrier lets Go do). Objects allocated
+ *    now are black: small ones in the range of their span the mutator's cursor has passed
+ *    (the marker leaves that range alone while the world runs; blacken() sets their mark
+ *    bits when the span goes back), large ones marked at allocation. Explicit frees are
+ *    ignored (a freed object may be grey in a buffer).
+ *  - Mark termination (stop the world #2). When the queue is empty the worker stops the
+ *    world, flushes every gcache (blackening the cursor ranges, handing over the barrier's
+ *    grey buffers), scans the root ranges added during the mark and the user arenas (stores
+ *    into arena memory have no barrier), and drains until nothing is grey: every reachable
+ *    object is black, every white one is garbage. The pacer commits, every span becomes
+ *    unswept in O(1) (sweepgen += 2 flips gcsweep.c's two list generations), gc_marking = 0,
+ *    and the world restarts. The pause holds no walk of the heap or of the span lists.
+ *  - Sweep, with the world running (gcsweep.c): lazily in refills, in proportion to
+ *    allocation, and on a background thread; mark bits become alloc bits, empty spans go back
+ *    to the heap, freed slots set needzero. ga_gc() waits for a cycle that began after the
+ *    call and sweeps everything before it returns (as runtime.GC), so its HeapAlloc is exact.
+ * Stop-the-world cycles do all of it in one pause: with GOALLOC_DEBUG=gcstoptheworld=1 (as
+ * Go's GODEBUG, to compare both), in a forked child (no worker thread there) and, for now,
+ * while the memory limit sets the goal (concurrent_mode(): the runway and assists do not yet
+ * hold a binding limit). Then no barrier is needed: no mutator runs while marking.
  *
  * Triggers (spec 8, gcpacer.c): heap_live counts collected bytes as Go's heapLive does (every
  * free slot of a span is counted when a mutator caches it, large objects whole, reset to the
@@ -108,6 +139,8 @@ static pthread_mutex_t gstats_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t hook_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static _Atomic int stop_flag;
+static _Atomic uint64_t nstopped; /* bumped whenever a mutator stops running (stop_world spins) */
+#define STOP_SPIN_NS 100000
 /* 1 while a concurrent mark runs: write barrier on, allocate black, assists, no explicit
  * free. Set and cleared with the world stopped, so a mutator's relaxed load sees a value
  * that cannot change before its next safepoint. */
@@ -282,6 +315,7 @@ static void set_running(gcache *g, int running) /* world lock held */
         while (atomic_load_explicit(&stop_flag, memory_order_relaxed))
             pthread_cond_wait(&resume_cond, &world_lock);
     } else {
+        atomic_fetch_add_explicit(&nstopped, 1, memory_order_relaxed);
         pthread_cond_broadcast(&parked_cond);
     }
     g->running = running;
@@ -878,16 +912,38 @@ static void trace_cycle(const cycle_figures *f, uint64_t goal, double cpu_fracti
 
 /* ---- The cycle ---- */
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Sets the stop flag and waits until every other mutator has stopped running. The wait
+ * spins for up to STOP_SPIN_NS before it blocks: a mutator reaches its safepoint within
+ * microseconds, sooner than a blocked thread is woken, and the wait is part of the pause. */
 static void stop_world(gcache *self)
 {
     pthread_mutex_lock(&world_lock);
     atomic_store(&stop_flag, 1);
+    uint64_t spin_end = 0;
     for (;;) {
         gcache *g = mutators;
         while (g && (g == self || !g->running))
             g = g->next;
         if (!g) break;
-        pthread_cond_wait(&parked_cond, &world_lock);
+        uint64_t now = mono_ns();
+        if (spin_end == 0) spin_end = now + STOP_SPIN_NS;
+        if (now >= spin_end) {
+            pthread_cond_wait(&parked_cond, &world_lock);
+            continue;
+        }
+        uint64_t seen = atomic_load_explicit(&nstopped, memory_order_relaxed);
+        pthread_mutex_unlock(&world_lock);
+        while (atomic_load_explicit(&nstopped, memory_order_relaxed) == seen &&
+               mono_ns() < spin_end)
+            cpu_relax();
+        pthread_mutex_lock(&world_lock);
     }
     pthread_mutex_unlock(&world_lock);
 }
@@ -1046,6 +1102,7 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
     st.HeapMarked = marked;
     st.LimiterEnabled = pacer.limiter_enabled_count;
     gc_cpu_total_ns += gc_cpu;
+    st.GCCPUNs = gc_cpu_total_ns;
     double cpu =
         t3 > start_mono ? (double)gc_cpu_total_ns / ((double)(t3 - start_mono) * nprocs) : 0;
     st.GCCPUFraction = cpu;
