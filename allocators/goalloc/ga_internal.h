@@ -803,6 +803,7 @@ static inline uint64_t *_ga_gc_ptrbits(const ga_span *s)
 
 /* gc.c */
 void _ga_gc_free(ga_span *s, void *p);     /* ga_free of a collected object (malloc.c) */
+bool _ga_gc_marking(void);                 /* a concurrent mark runs (racy but for checks) */
 void _ga_gc_add_memstats(ga_memstats *ms); /* collected objects and the GC fields (stats.c) */
 
 /* gcmark.c: the grey queue, shading and scanning. A marker's private buffer of grey objects

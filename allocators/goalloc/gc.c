@@ -912,6 +912,11 @@ static void trace_cycle(const cycle_figures *f, uint64_t goal, double cpu_fracti
 
 /* ---- The cycle ---- */
 
+bool _ga_gc_marking(void)
+{
+    return atomic_load(&gc_marking) != 0;
+}
+
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)

@@ -28,11 +28,11 @@
  *
  * Invariants (checked by _ga_gc_spans_valid() at debug level 3): a collected span is either
  * cached by exactly one mutator (on no list) or on exactly one list; swept lists hold spans
- * with sweepgen == sweepgen and clear mark bits, partial when nalloc < nelems, full otherwise;
- * unswept lists hold spans with sweepgen == sweepgen - 2 (nalloc may have fallen since they
- * were filed: explicit frees of large objects); npages_all is the pages of every span counted
- * in nspans; a mark bit is set only on an
- * allocated slot (gcmark.c checks alloc bits before marking).
+ * with sweepgen == sweepgen and clear mark bits unless a mark runs, partial when nalloc < nelems,
+ * full otherwise; unswept lists hold spans with sweepgen == sweepgen - 2 (nalloc may have fallen
+ * since they were filed: explicit frees of large objects); npages_all is the pages of every span
+ * counted in nspans; a mark bit is set only on an allocated slot (gcmark.c checks alloc bits before
+ * marking).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -364,8 +364,10 @@ void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger)
     pthread_mutex_lock(&central_lock);
     ga_assert_internal(nunswept == 0);
     /* Every span is on a list (the caches were flushed): the swept generation holds them
-     * all, and the flip makes it the unswept one. */
-    ga_assert_expensive(list_pages(swept()) == npages_all);
+     * all, and the flip makes it the unswept one. Not in a forked child: a span the parent's
+     * other threads held between _ga_gc_span_new and filing it is on no list there (a leak
+     * of the child's, counted in npages_all). */
+    ga_assert_expensive(bg_forbidden || list_pages(swept()) == npages_all);
     sweepgen += 2;
     size_t n = 0;
     span_lists *u = unswept();
@@ -450,6 +452,11 @@ size_t _ga_gc_span_count(void)
     return n;
 }
 
+/* Whether swept spans must have clear mark bits: not while a concurrent mark runs (it marks
+ * them). Set by spans_valid_locked; a mark cannot begin while central_lock is held, as the
+ * collector finishes the sweep under it first. */
+static bool marks_clear; /* central_lock */
+
 /* kind: 0 partial, 1 full, 2 large, 3 unswept */
 static bool span_ok(const ga_span *s, const void *arg)
 {
@@ -459,7 +466,7 @@ static bool span_ok(const ga_span *s, const void *arg)
     if (kind == 0 && s->nalloc >= s->nelems) return false;
     if (kind == 1 && s->nalloc != s->nelems) return false;
     if (kind == 2 && s->spanclass >= 2) return false;
-    if (kind == 3) return true;
+    if (kind == 3 || !marks_clear) return true;
     for (unsigned w = 0; w < (s->nelems + 63u) / 64u; w++)
         if (s->gcmarkbits[w] != 0) return false;
     return true;
@@ -473,6 +480,7 @@ static bool list_valid(const ga_spanlist *l, int kind)
 static bool spans_valid_locked(void)
 {
     span_lists *l = swept(), *u = unswept();
+    marks_clear = !_ga_gc_marking();
     size_t n = u->large.n;
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
         if (!list_valid(&l->partial[spc], 0) || !list_valid(&l->full[spc], 1) ||

@@ -558,6 +558,201 @@ static void test_threads(void **state)
     assert_int_equal(heap_alloc(), 0);
 }
 
+/* ---- Concurrent mark: mutators relink a pointer graph while the mark runs ---- */
+
+/* Each worker owns a list of CG_LEN nodes rooted at head and relinks it without pause: a
+ * node is unlinked (held only in a local: the deletion barrier's case) and put back at
+ * another place (the insertion barrier's), or replaced by a fresh node (allocated black).
+ * Meanwhile the main thread runs forced concurrent cycles over a ballast chain long enough
+ * that each mark takes a while. A node freed while reachable comes back zeroed or as
+ * someone else's object: every visit checks the node's tag, check word and payload. */
+#define CG_LEN 300
+#define CG_BALLAST 150000
+#define CG_MIN_OVERLAP 200 /* relinks done while a mark ran, before the test may end */
+
+typedef struct cg_node {
+    uint64_t tag; /* worker id << 32 | serial */
+    struct cg_node *next;
+    uint64_t check; /* tag * CG_K */
+    unsigned char pad[40];
+} cg_node;
+#define CG_K 0x9e3779b97f4a7c15ull
+
+typedef struct cg_worker {
+    cg_node *head;
+    int id;
+    int errors;
+    uint64_t seed, serial;
+    _Atomic int ops_done; /* the worker finished its own operation count */
+} cg_worker;
+
+static _Atomic int cg_in_mark;
+static _Atomic uint64_t cg_overlap; /* relinks while a cycle's mark ran */
+static _Atomic int cg_stop;
+
+static void cg_hook(const ga_gc_event *ev, void *ctx)
+{
+    (void)ctx;
+    atomic_store(&cg_in_mark, ev->kind == GA_GC_EV_START);
+}
+
+static cg_node *cg_new(uint64_t tag)
+{
+    cg_node *n = ga_gc_alloc(sizeof *n, GA_GC_SCAN);
+    if (!n) return NULL;
+    n->tag = tag;
+    n->check = tag * CG_K;
+    for (size_t j = 0; j < sizeof n->pad; j++)
+        n->pad[j] = (unsigned char)(tag + j);
+    return n;
+}
+
+static bool cg_ok(const cg_node *n, int id)
+{
+    if ((n->tag >> 32) != (uint64_t)id || n->check != n->tag * CG_K) return false;
+    for (size_t j = 0; j < sizeof n->pad; j++)
+        if (n->pad[j] != (unsigned char)(n->tag + j)) return false;
+    return true;
+}
+
+static uint64_t cg_rand(cg_worker *w)
+{
+    w->seed = w->seed * 6364136223846793005ull + 1442695040888963407ull;
+    return w->seed >> 33;
+}
+
+/* The node at position k (0 = the first), checking every node passed. */
+static cg_node *cg_at(cg_worker *w, unsigned k)
+{
+    cg_node *n = w->head;
+    for (unsigned i = 0; i < k && n; i++) {
+        if (!cg_ok(n, w->id)) w->errors++;
+        n = n->next;
+    }
+    return n;
+}
+
+static void *cg_main(void *arg)
+{
+    cg_worker *w = arg;
+    for (unsigned i = 0; i < CG_LEN; i++) { /* push front: rooted before the next alloc */
+        cg_node *n = cg_new((uint64_t)w->id << 32 | w->serial++);
+        if (!n) {
+            w->errors++;
+            break;
+        }
+        ga_store_ptr((void **)&n->next, w->head);
+        ga_store_ptr((void **)&w->head, n);
+    }
+    for (int i = 0; !atomic_load(&cg_stop); i++) {
+        if (i == 3000) atomic_store(&w->ops_done, 1);
+        int marking = atomic_load(&cg_in_mark);
+        cg_node *p = cg_at(w, 1 + (unsigned)(cg_rand(w) % (CG_LEN - 2)));
+        cg_node *q = p ? p->next : NULL;
+        if (!p || !q) {
+            w->errors++;
+            break;
+        }
+        if (cg_rand(w) % 4 == 0) { /* replace q by a fresh node: q becomes garbage */
+            cg_node *n = cg_new((uint64_t)w->id << 32 | w->serial++);
+            if (!n) {
+                w->errors++;
+                break;
+            }
+            /* The safepoint above may have collected nothing reachable: p and q still are. */
+            ga_store_ptr((void **)&n->next, q->next);
+            ga_store_ptr((void **)&p->next, n);
+            if (!cg_ok(q, w->id)) w->errors++;
+        } else { /* move q: unlink it, walk on (q only in a local), link it elsewhere */
+            ga_store_ptr((void **)&p->next, q->next);
+            ga_store_ptr((void **)&q->next, NULL);
+            cg_node *r = cg_at(w, (unsigned)(cg_rand(w) % (CG_LEN - 2)));
+            if (!r || !cg_ok(q, w->id)) {
+                w->errors++;
+                break;
+            }
+            ga_store_ptr((void **)&q->next, r->next);
+            ga_store_ptr((void **)&r->next, q);
+        }
+        if (marking && atomic_load(&cg_in_mark)) atomic_fetch_add(&cg_overlap, 1);
+        if (i % 8 == 0) /* garbage, so paced cycles and slot reuse happen too */
+            (void)ga_gc_alloc(64 + (size_t)(i % 5) * 16, GA_GC_NOSCAN);
+    }
+    ga_gc_thread_detach();
+    return NULL;
+}
+
+static void test_concurrent_mark_relink(void **state)
+{
+    (void)state;
+    drain();
+    static cg_worker w[2];
+    static void *ballast;
+    memset(w, 0, sizeof w);
+    atomic_store(&cg_stop, 0);
+    atomic_store(&cg_overlap, 0);
+    atomic_store(&cg_in_mark, 0);
+    assert_int_equal(ga_gc_add_roots(&ballast, &ballast + 1), 0);
+    for (int i = 0; i < CG_BALLAST; i++) { /* a chain: the marker follows it node by node */
+        void **n = ga_gc_alloc(2 * sizeof(void *), GA_GC_SCAN);
+        assert_non_null(n);
+        ga_store_ptr(&n[0], ballast);
+        ga_store_ptr(&ballast, n);
+    }
+    ga_gc_set_event_hook(cg_hook, NULL);
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) {
+        w[i].id = i + 1;
+        w[i].seed = (uint64_t)i * 1234567 + 89;
+        assert_int_equal(ga_gc_add_roots(&w[i].head, &w[i].head + 1), 0);
+        assert_int_equal(pthread_create(&th[i], NULL, cg_main, &w[i]), 0);
+    }
+    ga_gc_blocking_enter();
+    /* Concurrent cycles until both workers did their operations and enough relinks ran
+     * during a mark; a deadline, not a speed goal (a second or two is typical). */
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int cycles = 0;
+    for (;; cycles++) {
+        ga_gc();
+        if (atomic_load(&w[0].ops_done) && atomic_load(&w[1].ops_done) &&
+            atomic_load(&cg_overlap) >= CG_MIN_OVERLAP && cycles >= 10)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 120) break;
+    }
+    atomic_store(&cg_stop, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    ga_gc_blocking_exit();
+    ga_gc_set_event_hook(NULL, NULL);
+    drain();
+    uint64_t want = 0;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(w[i].errors, 0);
+        unsigned len = 0;
+        for (cg_node *n = w[i].head; n; n = n->next, len++) {
+            if (!cg_ok(n, w[i].id)) fail_msg("worker %d: node %u damaged", w[i].id, len);
+            want += slot_bytes(n);
+        }
+        assert_int_equal(len, CG_LEN);
+    }
+    unsigned blen = 0;
+    for (void **n = ballast; n; n = n[0], blen++)
+        want += slot_bytes(n);
+    assert_int_equal(blen, CG_BALLAST);
+    if (atomic_load(&cg_overlap) < CG_MIN_OVERLAP)
+        fail_msg("only %llu relinks ran during a mark in %d cycles (120 s deadline)",
+                 (unsigned long long)atomic_load(&cg_overlap), cycles);
+    assert_int_equal(heap_alloc(), want);
+    assert_true(_ga_gc_spans_valid());
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(ga_gc_remove_roots(&w[i].head, &w[i].head + 1), 0);
+    assert_int_equal(ga_gc_remove_roots(&ballast, &ballast + 1), 0);
+    drain();
+    assert_int_equal(heap_alloc(), 0);
+}
+
 /* ---- Manual blocks are never swept ---- */
 
 static void test_manual_untouched(void **state)
@@ -1038,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_gctrace_format),
         cmocka_unit_test(test_threads),
         cmocka_unit_test(test_threads_pairs_free),
+        cmocka_unit_test(test_concurrent_mark_relink),
         cmocka_unit_test(test_fork_with_mutators),
         cmocka_unit_test(test_manual_untouched),
         cmocka_unit_test(test_pacer_gogc_steady_stw),
