@@ -803,7 +803,6 @@ static inline uint64_t *_ga_gc_ptrbits(const ga_span *s)
 
 /* gc.c */
 void _ga_gc_free(ga_span *s, void *p);     /* ga_free of a collected object (malloc.c) */
-bool _ga_gc_marking(void);                 /* a concurrent mark runs (racy but for checks) */
 void _ga_gc_add_memstats(ga_memstats *ms); /* collected objects and the GC fields (stats.c) */
 
 /* gcmark.c: the grey queue, shading and scanning. A marker's private buffer of grey objects
@@ -860,8 +859,10 @@ void _ga_gc_large_free(ga_span *s);
 /* Whether spans the last cycle left are still unswept (a racy hint; false once the sweep is
  * done, until the next cycle). */
 bool _ga_gc_sweep_pending(void);
-/* Sweeps every unswept span (the world is stopped, or the caller is ga_gc after its cycle). */
-void _ga_gc_finish_sweep(void);
+/* Sweeps every unswept span (the world is stopped, or the caller is ga_gc after its cycle).
+ * mark_next: a mark begins next (the world is stopped), so the span checks stop demanding
+ * clear mark bits until _ga_gc_begin_sweep or _ga_gc_clear_marks. */
+void _ga_gc_finish_sweep(bool mark_next);
 /* World stopped, mark done: every span becomes unswept (sweepgen += 2), the proportional
  * sweep is paced to finish before heap_live reaches trigger, the background sweeper wakes. */
 void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger);

@@ -912,11 +912,6 @@ static void trace_cycle(const cycle_figures *f, uint64_t goal, double cpu_fracti
 
 /* ---- The cycle ---- */
 
-bool _ga_gc_marking(void)
-{
-    return atomic_load(&gc_marking) != 0;
-}
-
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -1140,7 +1135,7 @@ static void cycle_stw(gcache *self, bool forced)
     stop_world(self);
     uint64_t t1 = mono_ns();
     f.threads = flush_all();
-    _ga_gc_finish_sweep(); /* what the last cycle left unswept (spec 9: finishsweep_m) */
+    _ga_gc_finish_sweep(true); /* what the last cycle left unswept (spec 9: finishsweep_m) */
     f.before = f.at_end = atomic_load(&heap_live);
     f.n = atomic_load(&numgc_atomic) + 1;
     emit_start(&f);
@@ -1180,13 +1175,13 @@ static bool worker_ready(void)
  * on, restart, and hand the mark to the worker. Cycle lock held, no mark running. */
 static void cycle_start(gcache *self, bool forced)
 {
-    _ga_gc_finish_sweep(); /* outside the pause: mutators keep running meanwhile */
+    _ga_gc_finish_sweep(false); /* outside the pause: mutators keep running meanwhile */
     cycle_figures *f = &mark_cycle;
     *f = (cycle_figures){.forced = forced};
     f->t0 = mono_ns();
     stop_world(self);
     f->threads = flush_all();
-    _ga_gc_finish_sweep(); /* nothing, normally: no span turns unswept until termination */
+    _ga_gc_finish_sweep(true); /* nothing, normally: no span turns unswept until termination */
     f->before = atomic_load(&heap_live);
     f->n = atomic_load(&numgc_atomic) + 1;
     atomic_store(&marking_cycle, f->n);
@@ -1381,8 +1376,8 @@ static void collect(gcache *self, bool forced)
         cycle_stw(self, forced);
     }
     pthread_mutex_unlock(&cycle_lock);
-    if (waiting) wait_cycle(self, n);  /* ga_gc returns after its cycle, as runtime.GC */
-    if (forced) _ga_gc_finish_sweep(); /* ...with the heap swept */
+    if (waiting) wait_cycle(self, n);       /* ga_gc returns after its cycle, as runtime.GC */
+    if (forced) _ga_gc_finish_sweep(false); /* ...with the heap swept */
 }
 
 /* On refills and large allocations: the trigger, changed options, the periodic cycle.

@@ -61,6 +61,10 @@ static double pages_per_byte;
 static uint64_t live_basis, pages_swept;
 static ga_gc_sweep_totals totals;
 static bool bg_started, bg_forbidden;
+/* From the sweep finished for a mark to the end of that mark (_ga_gc_begin_sweep) or its
+ * abandonment: the marker sets mark bits on swept spans, without this lock, also while a
+ * stop-the-world mark runs beside threads that are not mutators. */
+static bool marking;
 /* GC metadata by exact size (16-byte steps): a 1-page span of 64-byte scan objects takes
  * 16 bytes of mark bits and 128 of pointer bits, not the largest small span's share. */
 #define META_STEP 16
@@ -334,12 +338,13 @@ bool _ga_gc_sweep_pending(void)
     return atomic_load_explicit(&nunswept, memory_order_relaxed) != 0;
 }
 
-void _ga_gc_finish_sweep(void)
+void _ga_gc_finish_sweep(bool mark_next)
 {
     pthread_mutex_lock(&central_lock);
     while (sweep_some(SIZE_MAX))
         ;
     ga_assert_expensive(spans_valid_locked());
+    if (mark_next) marking = true;
     pthread_mutex_unlock(&central_lock);
 }
 
@@ -363,6 +368,7 @@ void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger)
     pthread_once(&init_once, init);
     pthread_mutex_lock(&central_lock);
     ga_assert_internal(nunswept == 0);
+    marking = false;
     /* Every span is on a list (the caches were flushed): the swept generation holds them
      * all, and the flip makes it the unswept one. Not in a forked child: a span the parent's
      * other threads held between _ga_gc_span_new and filing it is on no list there (a leak
@@ -439,6 +445,7 @@ void _ga_gc_clear_marks(void)
         clear_list_marks(l->full[spc].first);
     }
     clear_list_marks(l->large.first);
+    marking = false; /* the mark is abandoned */
     pthread_mutex_unlock(&central_lock);
 }
 
@@ -452,11 +459,6 @@ size_t _ga_gc_span_count(void)
     return n;
 }
 
-/* Whether swept spans must have clear mark bits: not while a concurrent mark runs (it marks
- * them). Set by spans_valid_locked; a mark cannot begin while central_lock is held, as the
- * collector finishes the sweep under it first. */
-static bool marks_clear; /* central_lock */
-
 /* kind: 0 partial, 1 full, 2 large, 3 unswept */
 static bool span_ok(const ga_span *s, const void *arg)
 {
@@ -466,7 +468,7 @@ static bool span_ok(const ga_span *s, const void *arg)
     if (kind == 0 && s->nalloc >= s->nelems) return false;
     if (kind == 1 && s->nalloc != s->nelems) return false;
     if (kind == 2 && s->spanclass >= 2) return false;
-    if (kind == 3 || !marks_clear) return true;
+    if (kind == 3 || marking) return true;
     for (unsigned w = 0; w < (s->nelems + 63u) / 64u; w++)
         if (s->gcmarkbits[w] != 0) return false;
     return true;
@@ -480,7 +482,6 @@ static bool list_valid(const ga_spanlist *l, int kind)
 static bool spans_valid_locked(void)
 {
     span_lists *l = swept(), *u = unswept();
-    marks_clear = !_ga_gc_marking();
     size_t n = u->large.n;
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
         if (!list_valid(&l->partial[spc], 0) || !list_valid(&l->full[spc], 1) ||
