@@ -1,14 +1,19 @@
 /* fuzz_gc.c - goalloc's garbage collector (gc.c, gcmark.c, gcsweep.c) against a graph model:
  * random allocations (untyped scan, typed, noscan, tiny, large), pointer stores (interior
  * pointers too), root changes, explicit frees of objects nothing refers to, content writes
- * and forced collections. Every new object is aligned as goalloc_gc.h promises. After every
- * collection each object the model reaches from a root is still owned by goalloc and holds exactly
- * what was written; at the end of an input, with every root cleared, one collection leaves
- * HeapAlloc at 0 and the span lists valid.
+ * and forced collections, also ones a second thread runs while this one mutates the graph
+ * (a concurrent mark then runs under the stores: the write barrier's case). Every new object
+ * is aligned as goalloc_gc.h promises. After every collection each object the model reaches
+ * from a root is still owned by goalloc and holds exactly what was written; at the end of an
+ * input, with every root cleared, one collection leaves HeapAlloc at 0 and the span lists
+ * valid. As the contract demands, operations touch only objects the model reaches from a
+ * root (a cycle may free any other at any time), and an explicit free unlinks its object
+ * from its only root first.
  *
  * Input: a byte stream of operations (fz.h decoding; short inputs read zeros). Each input
  * starts from an empty collected heap (the previous input's objects are garbage by then).
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,6 +43,9 @@ static int nobjs;
 static void *roots[NROOTS];
 static int rootobj[NROOTS];
 static bool registered;
+static bool reach_stale = true; /* the graph changed since objs[].mark was computed */
+static pthread_t bg_thread;     /* a ga_gc() running beside the mutations */
+static bool bg_running;
 
 /* word 0 data, words 1..2 pointers, the rest data */
 static const uint8_t typed_mask[] = {0x06};
@@ -84,11 +92,24 @@ static void check_obj(int id)
     }
 }
 
+static void mark_from(int id);
+
+static void mark_reachable(void)
+{
+    for (int i = 0; i < nobjs; i++)
+        objs[i].mark = 0;
+    for (int r = 0; r < NROOTS; r++)
+        if (rootobj[r] >= 0) mark_from(rootobj[r]);
+    reach_stale = false;
+}
+
+/* An object the model reaches from a root, or -1. */
 static int pick_alive(fz_input *in)
 {
     if (nobjs == 0) return -1;
     int id = (int)fz_below(in, (size_t)nobjs);
-    return objs[id].alive ? id : -1;
+    if (reach_stale) mark_reachable();
+    return objs[id].alive && objs[id].mark ? id : -1;
 }
 
 static void new_obj(fz_input *in)
@@ -139,6 +160,7 @@ static void new_obj(fz_input *in)
     rootobj[r] = id;
     o->indeg++;
     ga_store_ptr(&roots[r], o->p);
+    reach_stale = true;
 }
 
 static void set_ptr(int from, int k, int to, size_t off)
@@ -149,6 +171,7 @@ static void set_ptr(int from, int k, int to, size_t off)
     o->off[k] = to >= 0 ? off % objs[to].size : 0;
     if (to >= 0) objs[to].indeg++;
     ga_store_ptr(&((void **)o->p)[1 + k], to < 0 ? NULL : objs[to].p + o->off[k]);
+    reach_stale = true;
 }
 
 static void set_root(int r, int to)
@@ -157,6 +180,7 @@ static void set_root(int r, int to)
     rootobj[r] = to;
     if (to >= 0) objs[to].indeg++;
     ga_store_ptr(&roots[r], to < 0 ? NULL : objs[to].p);
+    reach_stale = true;
 }
 
 static void mark_from(int id)
@@ -178,10 +202,7 @@ static void mark_from(int id)
 static void collect_and_check(void)
 {
     ga_gc();
-    for (int i = 0; i < nobjs; i++)
-        objs[i].mark = 0;
-    for (int r = 0; r < NROOTS; r++)
-        if (rootobj[r] >= 0) mark_from(rootobj[r]);
+    mark_reachable();
     for (int i = 0; i < nobjs; i++)
         if (objs[i].alive && objs[i].mark) check_obj(i);
     for (int i = 0; i < nobjs; i++) {
@@ -192,14 +213,39 @@ static void collect_and_check(void)
     }
 }
 
-static void explicit_free(int id)
+/* The object of root r, when nothing else refers to it: unlinked, then freed while only
+ * this thread's local holds it (during a concurrent mark goalloc ignores the free). */
+static void explicit_free(int r)
 {
-    if (id < 0 || objs[id].indeg != 0) return; /* nothing may refer to it */
+    int id = rootobj[r];
+    if (id < 0 || objs[id].indeg != 1) return; /* nothing else may refer to it */
+    set_root(r, -1);
     if (scans(&objs[id]))
         for (int k = 0; k < NPTR; k++)
             set_ptr(id, k, -1, 0);
     ga_free(objs[id].p);
     objs[id].alive = 0;
+}
+
+static void *bg_main(void *arg)
+{
+    (void)arg;
+    ga_gc(); /* not a mutator: it never stops this fuzzer's thread but at a safepoint */
+    return NULL;
+}
+
+/* Starts a collection on a second thread, or waits for the running one and checks. */
+static void background_collect(void)
+{
+    if (!bg_running) {
+        bg_running = pthread_create(&bg_thread, NULL, bg_main, NULL) == 0;
+        return;
+    }
+    ga_gc_blocking_enter(); /* the collection waits for this mutator otherwise */
+    pthread_join(bg_thread, NULL);
+    ga_gc_blocking_exit();
+    bg_running = false;
+    collect_and_check();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -216,7 +262,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nobjs = 0;
     ga_gc(); /* the previous input's objects are garbage */
     for (int steps = 0; fz_more(&in) && steps < 2000; steps++) {
-        switch (fz_u8(&in) % 8) {
+        switch (fz_u8(&in) % 9) {
         case 0:
         case 1:
             new_obj(&in);
@@ -232,7 +278,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             set_root((int)fz_below(&in, NROOTS), pick_alive(&in));
             break;
         case 4:
-            explicit_free(pick_alive(&in));
+            explicit_free((int)fz_below(&in, NROOTS));
             break;
         case 5: {
             int id = pick_alive(&in);
@@ -242,11 +288,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         case 6:
             collect_and_check();
             break;
+        case 7:
+            background_collect();
+            break;
         default:
             set_root((int)fz_below(&in, NROOTS), -1);
             break;
         }
     }
+    if (bg_running) background_collect();
     collect_and_check();
     for (int r = 0; r < NROOTS; r++)
         set_root(r, -1);

@@ -287,6 +287,10 @@ typedef struct ga_pacer {
     double limiter_fill_ns, limiter_capacity_ns;
     uint64_t limiter_last_ns, limiter_enabled_count;
     bool limiting;
+    /* Bytes the mutator is expected to allocate while a concurrent mark runs (the collector
+     * sets it from recent cycles; 0 with stop-the-world marking): the trigger sits this far
+     * below the goal, within Go's band. */
+    uint64_t runway;
 } ga_pacer;
 
 void _ga_pacer_init(ga_pacer *p, int64_t gogc, int64_t mem_limit);
@@ -309,7 +313,10 @@ void _ga_userarena_add_memstats(ga_memstats *ms);
 /* The collector's view, with the world stopped: root ranges of live arenas' pointerful
  * values; a word that is not a heap pointer (it keeps a quarantined chunk quarantined); the
  * end of a mark (quarantined chunks nothing points into leave quarantine). */
-void _ga_userarena_foreach_root(void (*fn)(uintptr_t lo, uintptr_t hi));
+struct ga_gcwork;
+void _ga_userarena_foreach_root(struct ga_gcwork *w,
+                                void (*fn)(struct ga_gcwork *w, uintptr_t lo, uintptr_t hi));
+void _ga_userarena_before_mark(void);
 void _ga_userarena_note_pointer(uintptr_t p);
 void _ga_userarena_after_mark(bool complete);
 
@@ -798,12 +805,36 @@ static inline uint64_t *_ga_gc_ptrbits(const ga_span *s)
 void _ga_gc_free(ga_span *s, void *p);     /* ga_free of a collected object (malloc.c) */
 void _ga_gc_add_memstats(ga_memstats *ms); /* collected objects and the GC fields (stats.c) */
 
-/* gcmark.c: marks everything reachable from the roots; the world is stopped and every
- * collected span swept. *marked gets the bytes marked (slots and large spans). Returns false
- * when work-buffer memory ran out (the caller then keeps every allocated object). */
+/* gcmark.c: the grey queue, shading and scanning. A marker's private buffer of grey objects
+ * (Go's gcWork): the background worker, an assisting mutator and each mutator's write barrier
+ * own one each; full buffers are shared through a global list. */
 typedef struct ga_gc_root {
     uintptr_t lo, hi;
+    bool fresh; /* added while a concurrent mark ran: rescanned at mark termination */
 } ga_gc_root;
+#define GA_WBUF_CAP 1022 /* grey objects per buffer (16 KiB) */
+typedef struct ga_wbuf ga_wbuf;
+typedef struct ga_gcwork {
+    ga_wbuf *buf;             /* NULL or the buffer this marker pushes to and pops from */
+    uint64_t marked, scanned; /* bytes, not yet added to the cycle's totals */
+} ga_gcwork;
+/* A cycle's mark begins (world stopped): counters cleared; world_runs = concurrent mark. */
+void _ga_gc_mark_begin(bool world_runs);
+/* Shades p: marks its object if p points into an allocated, unmarked collected slot, and
+ * queues it when it is a scan object. */
+void _ga_gc_shade(ga_gcwork *w, uintptr_t p);
+void _ga_gc_scan_range(ga_gcwork *w, uintptr_t lo, uintptr_t hi); /* a root range */
+/* Scans grey objects until about `budget` bytes were scanned or no work is left anywhere;
+ * returns the bytes scanned. */
+uint64_t _ga_gc_drain(ga_gcwork *w, uint64_t budget);
+void _ga_gcwork_flush(ga_gcwork *w);        /* hands w's buffer and counts to the global queue */
+void _ga_gc_mark_add_black(uint64_t bytes); /* objects allocated black during the mark */
+bool _ga_gc_work_pending(void);             /* full buffers queued (a racy hint) */
+uint64_t _ga_gc_scan_work(void);            /* bytes scanned this cycle (flushed counts) */
+/* Every marker flushed and the world stopped: the marked bytes; false when work-buffer memory
+ * ran out (the caller then keeps every allocated object). */
+bool _ga_gc_mark_finish(uint64_t *marked);
+/* The whole mark with the world stopped and every collected span swept (STW mode). */
 bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots, uint64_t *marked);
 void _ga_gc_mark_fork_child(void);
 
@@ -828,8 +859,10 @@ void _ga_gc_large_free(ga_span *s);
 /* Whether spans the last cycle left are still unswept (a racy hint; false once the sweep is
  * done, until the next cycle). */
 bool _ga_gc_sweep_pending(void);
-/* Sweeps every unswept span (the world is stopped, or the caller is ga_gc after its cycle). */
-void _ga_gc_finish_sweep(void);
+/* Sweeps every unswept span (the world is stopped, or the caller is ga_gc after its cycle).
+ * mark_next: a mark begins next (the world is stopped), so the span checks stop demanding
+ * clear mark bits until _ga_gc_begin_sweep or _ga_gc_clear_marks. */
+void _ga_gc_finish_sweep(bool mark_next);
 /* World stopped, mark done: every span becomes unswept (sweepgen += 2), the proportional
  * sweep is paced to finish before heap_live reaches trigger, the background sweeper wakes. */
 void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger);
@@ -838,6 +871,8 @@ void _ga_gc_sweep_credit(uint64_t heap_live);
 void _ga_gc_sweep_totals(ga_gc_sweep_totals *out);
 /* World stopped: marks every allocated slot (the fallback when marking cannot finish). */
 void _ga_gc_mark_everything(void);
+/* World stopped, every span swept: clears every mark bit (a mark abandoned in a forked child). */
+void _ga_gc_clear_marks(void);
 size_t _ga_gc_span_count(void);       /* collected spans in use (tests) */
 bool _ga_gc_spans_valid(void);        /* every collected span valid and filed right (debug 3) */
 void _ga_gc_sweep_fork_prepare(void); /* takes the lists' lock across fork() */

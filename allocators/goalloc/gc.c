@@ -27,15 +27,46 @@
  * the cycle lock (to collect itself) or blocks outside goalloc (ga_gc_blocking_enter) first
  * marks itself not running. Threads that never use the GC API are never stopped.
  *
- * The cycle (marking is stop-the-world; Go marks concurrently): stop the world; flush every
- * mutator's gcache (its spans go back to the lists with their cursor materialised, reuse lists
- * and tiny blocks are dropped, counters merged); finish the sweep the last cycle left; mark
- * from the root ranges (gcmark.c: work stack off the heap, interior pointers, pointers outside
- * collected spans ignored); commit the pacer; make every span unswept (sweepgen += 2) and
- * restart the world. Sweeping then happens outside the pause (gcsweep.c): lazily in refills,
- * in proportion to allocation, and on a background thread; mark bits become alloc bits,
- * empty spans go back to the heap, freed slots set needzero. ga_gc() sweeps everything before
- * it returns (as runtime.GC), so its HeapAlloc is exact.
+ * The cycle, concurrent as Go's (gcStart, gcBgMarkWorker, gcMarkTermination), and the
+ * tri-colour invariant at each phase (white: mark bit clear; grey: marked, in a work buffer
+ * not yet scanned; black: marked and scanned, or noscan):
+ *  - Off. gc_marking = 0: no barrier, ga_store_ptr is a plain store. Mark bits are clear on
+ *    swept spans and mean nothing yet; nothing is black.
+ *  - Sweep termination (stop the world #1). The sweep the last cycle left is finished before
+ *    the stop (mutators keep running); with the world stopped every gcache is flushed (spans
+ *    back to the lists with their cursors materialised, reuse lists and tiny blocks dropped,
+ *    counters merged), the mark starts with every object white and gc_marking = 1 (the
+ *    barrier, allocate-black, no explicit free), and the world restarts. The stop is a
+ *    safepoint of every mutator, where the contract says every object it still needs is
+ *    reachable from the roots: the snapshot the mark preserves holds the whole live heap.
+ *  - Concurrent mark. The worker (gcmark.c's grey queue, about 25% of the CPUs) scans the
+ *    root ranges, then drains grey objects; mutators that allocate pay assists from the same
+ *    queue. Every pointer store into a collected object or a root range goes through
+ *    ga_store_ptr (the contract, goalloc_gc.h), which shades both the old and the new value
+ *    (the hybrid barrier). Shading the new value keeps the strong invariant for stores: no
+ *    black object or scanned root is made to point to a white object. Shading the old value
+ *    (the deletion barrier) keeps every object of the snapshot reachable through grey
+ *    objects even when the mutator unlinks it and keeps it only in a local (goalloc scans no
+ *    stacks, so it cannot rescan them as Go's hybrid barrier lets Go do). Objects allocated
+ *    now are black: small ones in the range of their span the mutator's cursor has passed
+ *    (the marker leaves that range alone while the world runs; blacken() sets their mark
+ *    bits when the span goes back), large ones marked at allocation. Explicit frees are
+ *    ignored (a freed object may be grey in a buffer).
+ *  - Mark termination (stop the world #2). When the queue is empty the worker stops the
+ *    world, flushes every gcache (blackening the cursor ranges, handing over the barrier's
+ *    grey buffers), scans the root ranges added during the mark and the user arenas (stores
+ *    into arena memory have no barrier), and drains until nothing is grey: every reachable
+ *    object is black, every white one is garbage. The pacer commits, every span becomes
+ *    unswept in O(1) (sweepgen += 2 flips gcsweep.c's two list generations), gc_marking = 0,
+ *    and the world restarts. The pause holds no walk of the heap or of the span lists.
+ *  - Sweep, with the world running (gcsweep.c): lazily in refills, in proportion to
+ *    allocation, and on a background thread; mark bits become alloc bits, empty spans go back
+ *    to the heap, freed slots set needzero. ga_gc() waits for a cycle that began after the
+ *    call and sweeps everything before it returns (as runtime.GC), so its HeapAlloc is exact.
+ * Stop-the-world cycles do all of it in one pause: with GOALLOC_DEBUG=gcstoptheworld=1 (as
+ * Go's GODEBUG, to compare both), in a forked child (no worker thread there) and, for now,
+ * while the memory limit sets the goal (concurrent_mode(): the runway and assists do not yet
+ * hold a binding limit). Then no barrier is needed: no mutator runs while marking.
  *
  * Triggers (spec 8, gcpacer.c): heap_live counts collected bytes as Go's heapLive does (every
  * free slot of a span is counted when a mutator caches it, large objects whole, reset to the
@@ -59,6 +90,7 @@
  * Files: gc.c (this), gcmark.c marking, gcsweep.c collected spans and sweeping, gcpacer.c
  * goal, trigger and limiter.
  */
+#define _GNU_SOURCE /* PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -83,6 +115,8 @@ typedef struct gcache {
     size_t tinyoffset;
     uint64_t nmalloc[GA_NUM_SIZE_CLASSES];
     ga_counter_values ctr; /* GA_THREAD_COUNTERS (tiny_frees unused: the collector's) */
+    ga_gcwork gcw;         /* grey objects its write barrier and assists found */
+    uint64_t assist_debt;  /* scan work owed (bytes), paid once it reaches ASSIST_MIN */
     int running;           /* world lock: 1 unless parked, blocking or detached */
     struct gcache *next, *prev;
 } gcache;
@@ -103,8 +137,14 @@ static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER; /* the world resta
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t gstats_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t hook_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
 static _Atomic int stop_flag;
+static _Atomic uint64_t nstopped; /* bumped whenever a mutator stops running (stop_world spins) */
+#define STOP_SPIN_NS 100000
+/* 1 while a concurrent mark runs: write barrier on, allocate black, assists, no explicit
+ * free. Set and cleared with the world stopped, so a mutator's relaxed load sees a value
+ * that cannot change before its next safepoint. */
+static _Atomic int gc_marking;
 static gcache *mutators; /* world lock */
 static unsigned nmutators;
 static ga_fixalloc gcache_fa; /* world lock */
@@ -119,7 +159,7 @@ static ga_pacer pacer; /* cycle lock */
 static _Atomic uint64_t limit_recheck_mapped = UINT64_MAX;
 static _Atomic uint64_t limit_bound_at = UINT64_MAX; /* pacer.limit_bound, for racy reads */
 #define LIMIT_RECHECK ((uint64_t)1 << 20)
-static _Atomic uint64_t heap_live, trigger_at, limiter_until_ns, last_gc_mono;
+static _Atomic uint64_t heap_live, trigger_at, goal_at, limiter_until_ns, last_gc_mono;
 static uint64_t last_pause_ns; /* cycle lock */
 static _Atomic uint64_t period_ns = DEFAULT_PERIOD_NS;
 static _Atomic int init_done;
@@ -134,8 +174,37 @@ static ga_gc_stats st; /* gstats_lock */
 static ga_gc_event_fn hook_fn; /* hook_lock */
 static void *hook_ctx;
 
+/* The concurrent mark (cycle lock for the start, the worker for the rest). */
+#define ASSIST_MIN ((uint64_t)64 << 10)    /* Go's gcOverAssistWork: the least an assist does */
+#define WORKER_SLICE ((uint64_t)256 << 10) /* scan bytes between the worker's pacing checks */
+#define RUNWAY_HISTORY 4
+static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER; /* a mark was handed over */
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;   /* a cycle ended */
+static uint64_t worker_gen;                     /* worker_lock: marks handed to the worker */
+static bool worker_started;                     /* worker_lock */
+static bool in_forked_child;                    /* no worker thread there: cycles stop the world */
+static _Atomic int urgent;                      /* ga_gc waits: the worker marks flat out */
+static _Atomic int limiter_on;                  /* pacer.limiting, for the assists' racy check */
+static _Atomic uint64_t marking_cycle;          /* the number of the cycle whose mark runs */
+static _Atomic uint64_t assist_ns, assist_work; /* totals over the process's life */
+static uint64_t assist_ns_start;                /* assist_ns when the running mark began */
+/* Mutators waiting at the goal for the mark to end, and the sum of their start times: at
+ * termination their wait so far (nwaiting x now - wait_begin_sum) is charged as assist time;
+ * they wait for that cycle only. */
+static _Atomic uint64_t nwaiting, wait_begin_sum;
+static _Atomic uint64_t expected_work;       /* scan work expected this mark (bytes) */
+static uint64_t last_scan_work;              /* cycle lock: scan work of the last mark */
+static uint64_t runway_hist[RUNWAY_HISTORY]; /* cycle lock: allocated during recent marks */
+static unsigned runway_next;
+static uint64_t gc_cpu_total_ns; /* gstats_lock: pauses x CPUs + worker + assist CPU */
+static ga_gcwork orphan_gcw;     /* orphan_lock: the barrier of a thread that cannot attach */
+static pthread_mutex_t orphan_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static void collect(gcache *self, bool forced);
 static void detach(gcache *g);
+static void flush_cache(gcache *g);
+static void wait_cycle(gcache *self, uint64_t n);
 
 /* ---- Clocks ---- */
 
@@ -182,7 +251,14 @@ static void fork_child(void)
     pthread_mutex_init(&cycle_lock, NULL);
     pthread_mutex_init(&gstats_lock, NULL);
     pthread_mutex_init(&roots_lock, NULL);
-    pthread_mutex_init(&hook_lock, NULL);
+    pthread_mutex_t recursive = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+    hook_lock = recursive;
+    pthread_mutex_init(&worker_lock, NULL);
+    pthread_cond_init(&worker_cond, NULL);
+    pthread_cond_init(&done_cond, NULL);
+    pthread_mutex_init(&orphan_lock, NULL);
+    in_forked_child = true; /* no worker thread here: every cycle stops the world */
+    worker_started = false;
     _ga_gc_sweep_fork_child();
     _ga_gc_mark_fork_child();
     atomic_store(&stop_flag, 0);
@@ -190,6 +266,16 @@ static void fork_child(void)
     for (gcache *g = mutators, *next; g; g = next) {
         next = g->next;
         if (g != tls_g) detach(g);
+    }
+    /* A concurrent mark the parent was running is abandoned (its worker's grey objects are
+     * gone): every mark bit is cleared and the next cycle marks from scratch. */
+    if (atomic_load(&gc_marking)) {
+        if (tls_g) flush_cache(tls_g);
+        uint64_t ignored;
+        _ga_gc_mark_finish(&ignored);
+        _ga_gc_clear_marks();
+        atomic_store(&gc_marking, 0);
+        atomic_store(&urgent, 0);
     }
 }
 
@@ -205,6 +291,7 @@ static void init(void)
     atomic_store(&gogc_seen, pacer.gogc);
     atomic_store(&limit_seen, pacer.mem_limit);
     atomic_store(&trigger_at, pacer.trigger);
+    atomic_store(&goal_at, pacer.heap_goal);
     atomic_store(&limit_bound_at, pacer.limit_bound);
     if (pacer.mem_limit != INT64_MAX) atomic_store(&limit_recheck_mapped, LIMIT_RECHECK);
     pthread_mutex_lock(&gstats_lock);
@@ -228,6 +315,7 @@ static void set_running(gcache *g, int running) /* world lock held */
         while (atomic_load_explicit(&stop_flag, memory_order_relaxed))
             pthread_cond_wait(&resume_cond, &world_lock);
     } else {
+        atomic_fetch_add_explicit(&nstopped, 1, memory_order_relaxed);
         pthread_cond_broadcast(&parked_cond);
     }
     g->running = running;
@@ -249,6 +337,8 @@ static GA_NOINLINE gcache *attach(void)
     if (g) {
         for (unsigned i = 0; i < GA_NUM_SPAN_CLASSES; i++)
             g->alloc[i] = &_ga_span_empty;
+        g->gcw = (ga_gcwork){0};
+        g->assist_debt = 0;
         set_running(g, 1);
         g->next = mutators;
         if (mutators) mutators->prev = g;
@@ -273,8 +363,40 @@ static void drop_reuse(gcache *g, unsigned spc)
     g->reuse[spc] = NULL;
 }
 
-/* Gives back g's spans, drops its reuse lists and tiny block. g is not running (or is the
- * caller, detaching), so nobody else touches it. */
+/* Allocate black: a span a mutator took during a concurrent mark (every cache is flushed
+ * when a mark starts, and the cursor is materialised when a span is taken) holds the objects
+ * it allocated since in [matindex, freeindex) where the alloc bits are still clear; they get
+ * their mark bits here, before the span goes back and the cursor is materialised, so the
+ * marker (which ignores the cursor range while the world runs) never sees them unmarked.
+ * They need no scan: every pointer stored into them went through the barrier. */
+static void blacken(ga_span *s)
+{
+    unsigned from = s->matindex, to = s->freeindex;
+    uint64_t n = 0;
+    while (from < to) {
+        unsigned w = from / 64, lo = from & 63;
+        unsigned hi = (to - w * 64) > 64 ? 64 : to - w * 64;
+        uint64_t mask =
+            (hi == 64 ? ~(uint64_t)0 : (((uint64_t)1 << hi) - 1)) & (~(uint64_t)0 << lo);
+        uint64_t fresh = mask & ~__atomic_load_n(&s->allocbits[w], __ATOMIC_RELAXED);
+        if (fresh) {
+            uint64_t old = __atomic_fetch_or(&s->gcmarkbits[w], fresh, __ATOMIC_RELAXED);
+            n += (uint64_t)__builtin_popcountll(fresh & ~old);
+        }
+        from = w * 64 + hi;
+    }
+    if (n) _ga_gc_mark_add_black(n * s->elemsize);
+}
+
+/* A mutator stops using span s (exhausted, or its cache is flushed). */
+static void release_span(ga_span *s)
+{
+    if (atomic_load_explicit(&gc_marking, memory_order_relaxed)) blacken(s);
+    _ga_gc_central_put(s);
+}
+
+/* Gives back g's spans, drops its reuse lists and tiny block, hands over its grey objects.
+ * g is not running (or is the caller, detaching), so nobody else touches it. */
 static void flush_cache(gcache *g)
 {
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
@@ -283,13 +405,14 @@ static void flush_cache(gcache *g)
             uint64_t unused = (uint64_t)(s->nelems - s->nalloc) * s->elemsize;
             uint64_t live = atomic_load_explicit(&heap_live, memory_order_relaxed);
             atomic_fetch_sub(&heap_live, unused < live ? unused : live);
-            _ga_gc_central_put(s);
+            release_span(s);
             g->alloc[spc] = &_ga_span_empty;
         }
         drop_reuse(g, spc);
     }
     g->tiny = 0;
     g->tinyoffset = 0;
+    _ga_gcwork_flush(&g->gcw);
 }
 
 static void merge_counters(gcache *g) /* gstats_lock held */
@@ -362,14 +485,35 @@ static inline gcache *mutator(void)
     return g;
 }
 
+/* The hybrid barrier (Go 1.8+): shade the value overwritten (Yuasa's deletion barrier) and
+ * the value stored (Dijkstra's insertion barrier; Go shades it only while the goroutine's
+ * stack is grey, but goalloc never scans stacks, so every thread counts as grey). */
+static GA_NOINLINE void barrier(gcache *g, void **slot, void *value)
+{
+    uintptr_t old = (uintptr_t)__atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (GA_LIKELY(g)) {
+        _ga_gc_shade(&g->gcw, old);
+        _ga_gc_shade(&g->gcw, (uintptr_t)value);
+        return;
+    }
+    pthread_mutex_lock(&orphan_lock); /* attach failed (out of memory): a shared buffer */
+    _ga_gc_shade(&orphan_gcw, old);
+    _ga_gc_shade(&orphan_gcw, (uintptr_t)value);
+    _ga_gcwork_flush(&orphan_gcw);
+    pthread_mutex_unlock(&orphan_lock);
+}
+
 /* Not a safepoint: between two collected allocations a thread may hold new objects in locals
  * only (the contract), and a store is often what roots them, e.g. linking a fresh object's
  * child into it before the object itself is stored. It attaches the thread, which waits
- * while a cycle runs (an unregistered thread must not store into roots during a mark). */
+ * while the world is stopped (an unregistered thread must not store into roots then). */
 void ga_store_ptr(void **slot, void *value)
 {
-    if (GA_UNLIKELY(!tls_g)) attach();
-    *slot = value;
+    gcache *g = tls_g;
+    if (GA_UNLIKELY(!g)) g = attach();
+    if (GA_UNLIKELY(atomic_load_explicit(&gc_marking, memory_order_relaxed)))
+        barrier(g, slot, value);
+    __atomic_store_n(slot, value, __ATOMIC_RELAXED);
 }
 
 /* ---- Pointer bits of scan objects ---- */
@@ -409,6 +553,51 @@ static void set_ptrbits(ga_span *s, uintptr_t obj, size_t nwords, const ga_gc_ty
 
 static void maybe_collect(gcache *g);
 
+static uint64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Mutator assist (spec 8.5): a mutator that allocates `bytes` during a concurrent mark owes
+ * bytes x assistWorkPerByte of scan work, with assistWorkPerByte = the scan work still
+ * expected / the heap left before the goal (Go's revise), and pays it from the grey queue
+ * once the debt reaches ASSIST_MIN (over-assisting amortises the cost, as Go's). No work
+ * left means nothing to pay: the debt is forgiven. Off while the CPU limiter is engaged. */
+static GA_NOINLINE void assist(gcache *g, uint64_t bytes)
+{
+    if (atomic_load_explicit(&limiter_on, memory_order_relaxed)) return;
+    uint64_t done = _ga_gc_scan_work(), expected = atomic_load(&expected_work);
+    uint64_t left = expected > done + 1000 ? expected - done : 1000;
+    uint64_t live = atomic_load_explicit(&heap_live, memory_order_relaxed);
+    uint64_t goal = atomic_load_explicit(&goal_at, memory_order_relaxed);
+    uint64_t dist = goal > live + 1 ? goal - live : 1;
+    double per_byte = (double)left / (double)dist;
+    double debt = (double)g->assist_debt + (double)bytes * per_byte;
+    g->assist_debt = debt > 1e18 ? (uint64_t)1e18 : (uint64_t)debt;
+    if (g->assist_debt < ASSIST_MIN) return;
+    uint64_t t0 = thread_cpu_ns();
+    uint64_t work = _ga_gc_drain(&g->gcw, g->assist_debt);
+    _ga_gcwork_flush(&g->gcw); /* what it found is the worker's too */
+    atomic_fetch_add_explicit(&assist_ns, thread_cpu_ns() - t0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&assist_work, work, memory_order_relaxed);
+    g->assist_debt = 0;
+    /* Out of work at the goal: the rest of the mark is in the worker's hands (its buffer,
+     * its termination). The mutator waits for the cycle to end rather than run past the
+     * goal, as Go parks an assist that finds no work; the wait counts as assist time (GC
+     * time taken from the mutator, which the CPU limiter weighs). */
+    if (work < debt && atomic_load_explicit(&heap_live, memory_order_relaxed) >= goal) {
+        uint64_t n = atomic_load(&marking_cycle), w0 = mono_ns();
+        atomic_store(&urgent, 1);
+        atomic_fetch_add(&wait_begin_sum, w0);
+        atomic_fetch_add(&nwaiting, 1);
+        wait_cycle(g, n);
+        atomic_fetch_sub(&nwaiting, 1);
+        atomic_fetch_sub(&wait_begin_sum, w0);
+    }
+}
+
 /* Slow path: the next slot of the current span, else a partial or fresh span. */
 static GA_NOINLINE void *refill(gcache *g, unsigned spc, ga_span **sp)
 {
@@ -421,9 +610,14 @@ static GA_NOINLINE void *refill(gcache *g, unsigned spc, ga_span **sp)
         }
         g->alloc[spc] = &_ga_span_empty;
         drop_reuse(g, spc); /* its objects belong to the span we give back */
-        _ga_gc_central_put(s);
+        release_span(s);
     }
     maybe_collect(g);
+    /* Before a span is taken: an assist may wait for the mark to end, and a span held across
+     * mark termination would miss its sweep. Charged a whole span, as Go charges the slots
+     * a refill caches. */
+    if (GA_UNLIKELY(atomic_load_explicit(&gc_marking, memory_order_relaxed)))
+        assist(g, (uint64_t)_ga_class_to_npages[spc >> 1] * GA_PAGE_SIZE);
     _ga_gc_sweep_credit(atomic_load_explicit(&heap_live, memory_order_relaxed));
     s = _ga_gc_central_get(spc);
     if (!s) s = _ga_gc_span_new(_ga_class_to_npages[spc >> 1], spc);
@@ -489,8 +683,11 @@ static GA_NOINLINE void *large_alloc(gcache *g, size_t size, bool noscan, const 
 {
     if (size > MAX_REQUEST) return NULL;
     maybe_collect(g);
-    _ga_gc_sweep_credit(atomic_load_explicit(&heap_live, memory_order_relaxed));
     size_t npages = (size + GA_PAGE_SIZE - 1) / GA_PAGE_SIZE;
+    /* Before the object exists: an assist may wait out the rest of the mark, and another
+     * cycle may run meanwhile, which would free an object held only in a local. */
+    if (atomic_load_explicit(&gc_marking, memory_order_relaxed)) assist(g, npages * GA_PAGE_SIZE);
+    _ga_gc_sweep_credit(atomic_load_explicit(&heap_live, memory_order_relaxed));
     ga_span *s = _ga_gc_span_new(npages, noscan ? 1 : 0);
     if (!s) return NULL;
     int idx = _ga_span_next_free(s);
@@ -498,6 +695,10 @@ static GA_NOINLINE void *large_alloc(gcache *g, size_t size, bool noscan, const 
     (void)idx;
     if (s->needzero) memset((void *)s->base, 0, size);
     if (!noscan) set_ptrbits(s, s->base, (size + 7) / 8, t, count);
+    if (atomic_load_explicit(&gc_marking, memory_order_relaxed)) { /* allocate black */
+        __atomic_fetch_or(&s->gcmarkbits[0], (uint64_t)1, __ATOMIC_RELAXED);
+        _ga_gc_mark_add_black(npages * GA_PAGE_SIZE);
+    }
     _ga_gc_central_put(s);
     atomic_fetch_add(&heap_live, npages * GA_PAGE_SIZE);
     g->ctr.large_alloc += npages * GA_PAGE_SIZE;
@@ -564,6 +765,9 @@ void _ga_gc_free(ga_span *s, void *p)
 {
     gcache *g = tls_g;
     if (!g || !g->running) return; /* not a running mutator: left to the collector */
+    /* During a concurrent mark the marker may be scanning the object, and a reused slot
+     * would need allocating black: left to the collector. */
+    if (atomic_load_explicit(&gc_marking, memory_order_relaxed)) return;
     uintptr_t a = (uintptr_t)p;
     if (s->spanclass < 2) {
         if (a != s->base) {
@@ -631,7 +835,8 @@ int ga_gc_add_roots(void *lo, void *hi)
         roots = n;
         roots_cap = cap;
     }
-    roots[nroots++] = (ga_gc_root){l, h};
+    /* Added while a concurrent mark runs: the worker may have scanned the roots already. */
+    roots[nroots++] = (ga_gc_root){l, h, atomic_load(&gc_marking) != 0};
     roots_bytes += h - l;
     pthread_mutex_unlock(&roots_lock);
     return 0;
@@ -664,44 +869,81 @@ void ga_gc_set_event_hook(ga_gc_event_fn fn, void *ctx)
     pthread_mutex_unlock(&hook_lock);
 }
 
+/* The hook runs under hook_lock (recursive: it may set the hook again), so once
+ * ga_gc_set_event_hook returns no call to the old hook is in flight, even one from the mark
+ * worker's thread. */
 static void emit(const ga_gc_event *ev)
 {
     pthread_mutex_lock(&hook_lock);
-    ga_gc_event_fn fn = hook_fn;
-    void *ctx = hook_ctx;
+    if (hook_fn) hook_fn(ev, hook_ctx);
     pthread_mutex_unlock(&hook_lock);
-    if (fn) fn(ev, ctx);
 }
 
 #define MB(x) ((unsigned long long)((x) >> 20))
+#define MS(x) ((double)(x) / 1e6)
 
-/* One line per cycle in Go's gctrace format; the three clock phases are stop (waiting for
- * the mutators), mark (with the cache flush and the end of the last sweep) and the sweep
- * set-up; heap before -> after mark -> marked (the first two are equal: no allocation happens
- * during a stop-the-world mark). */
-static void trace_cycle(uint64_t n, uint64_t t_end, const uint64_t phase[3], uint64_t before,
-                        uint64_t marked, uint64_t goal, double cpu, unsigned threads, bool forced)
+/* One cycle's figures, for gctrace, the events and the statistics. */
+typedef struct cycle_figures {
+    uint64_t n, t0, t_end;
+    uint64_t clock[3]; /* STW sweep termination, concurrent mark, STW mark termination */
+    uint64_t cpu_assist, cpu_worker;
+    uint64_t before, at_end, marked; /* heap_live at start and at termination; marked bytes */
+    unsigned threads;
+    bool forced, stw;
+} cycle_figures;
+
+static cycle_figures mark_cycle; /* the running concurrent mark: cycle_start, then its worker */
+
+/* One line per cycle in Go's gctrace format: the clock of the three phases (stop-the-world
+ * sweep termination + concurrent mark + stop-the-world mark termination), their CPU (STW
+ * phases x CPUs; mark: assist/background/idle; goalloc has no idle workers), heap at start
+ * -> at termination -> marked. With gcstoptheworld=1 the mark is the middle phase of one
+ * pause: its clock is the mark's, its CPU the collector's alone. */
+static void trace_cycle(const cycle_figures *f, uint64_t goal, double cpu_fraction)
 {
-    _ga_trace("gc %llu @%.3fs %.0f%%: %.3f+%.3f+%.3f ms clock, %llu->%llu->%llu MB, %llu MB goal, "
-              "0 MB stacks, %llu MB globals, %u threads%s",
-              (unsigned long long)n, (double)(t_end - start_mono) / 1e9, cpu * 100,
-              (double)phase[0] / 1e6, (double)phase[1] / 1e6, (double)phase[2] / 1e6, MB(before),
-              MB(before), MB(marked), goal == UINT64_MAX ? 0ull : MB(goal), MB(roots_bytes),
-              threads, forced ? " (forced)" : "");
+    _ga_trace("gc %llu @%.3fs %.0f%%: %.3f+%.3f+%.3f ms clock, %.3f+%.3f/%.3f/0+%.3f ms cpu, "
+              "%llu->%llu->%llu MB, %llu MB goal, 0 MB stacks, %llu MB globals, %u threads%s%s",
+              (unsigned long long)f->n, (double)(f->t_end - start_mono) / 1e9, cpu_fraction * 100,
+              MS(f->clock[0]), MS(f->clock[1]), MS(f->clock[2]), MS(f->clock[0] * nprocs),
+              MS(f->cpu_assist), MS(f->cpu_worker), MS(f->clock[2] * nprocs), MB(f->before),
+              MB(f->at_end), MB(f->marked), goal == UINT64_MAX ? 0ull : MB(goal), MB(roots_bytes),
+              f->threads, f->stw ? " (stw)" : "", f->forced ? " (forced)" : "");
 }
 
 /* ---- The cycle ---- */
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/* Sets the stop flag and waits until every other mutator has stopped running. The wait
+ * spins for up to STOP_SPIN_NS before it blocks: a mutator reaches its safepoint within
+ * microseconds, sooner than a blocked thread is woken, and the wait is part of the pause. */
 static void stop_world(gcache *self)
 {
     pthread_mutex_lock(&world_lock);
     atomic_store(&stop_flag, 1);
+    uint64_t spin_end = 0;
     for (;;) {
         gcache *g = mutators;
         while (g && (g == self || !g->running))
             g = g->next;
         if (!g) break;
-        pthread_cond_wait(&parked_cond, &world_lock);
+        uint64_t now = mono_ns();
+        if (spin_end == 0) spin_end = now + STOP_SPIN_NS;
+        if (now >= spin_end) {
+            pthread_cond_wait(&parked_cond, &world_lock);
+            continue;
+        }
+        uint64_t seen = atomic_load_explicit(&nstopped, memory_order_relaxed);
+        pthread_mutex_unlock(&world_lock);
+        while (atomic_load_explicit(&nstopped, memory_order_relaxed) == seen &&
+               mono_ns() < spin_end)
+            cpu_relax();
+        pthread_mutex_lock(&world_lock);
     }
     pthread_mutex_unlock(&world_lock);
 }
@@ -712,6 +954,20 @@ static void start_world(void)
     atomic_store(&stop_flag, 0);
     pthread_cond_broadcast(&resume_cond);
     pthread_mutex_unlock(&world_lock);
+}
+
+/* World stopped: every mutator's cache back (spans, grey objects, counters); returns the
+ * number of mutators. */
+static unsigned flush_all(void)
+{
+    unsigned threads = 0;
+    pthread_mutex_lock(&gstats_lock);
+    for (gcache *g = mutators; g; g = g->next, threads++) {
+        flush_cache(g);
+        merge_counters(g);
+    }
+    pthread_mutex_unlock(&gstats_lock);
+    return threads;
 }
 
 /* allocated = the collected bytes in allocated slots now (Go's heapAlloc at mark termination:
@@ -737,12 +993,13 @@ static uint64_t mapped_now(void)
            _ga_os_meta_bytes();
 }
 
-/* Commits the pacer with `in` and publishes the trigger, the recheck point and NextGC.
- * Cycle lock held. */
+/* Commits the pacer with `in` and publishes the trigger, the goal, the recheck point and
+ * NextGC. Cycle lock held. */
 static void commit_pacer(const ga_pacer_inputs *in)
 {
     _ga_pacer_commit(&pacer, in);
     atomic_store(&trigger_at, pacer.trigger);
+    atomic_store(&goal_at, pacer.heap_goal);
     atomic_store(&limit_bound_at, pacer.limit_bound);
     atomic_store(&limit_recheck_mapped,
                  pacer.mem_limit == INT64_MAX ? UINT64_MAX : in->mapped_ready + LIMIT_RECHECK);
@@ -781,82 +1038,247 @@ static void sync_options(void)
     commit_pacer(&in);
 }
 
-/* Stop, flush, mark, sweep, commit, restart. Cycle lock held; self (may be NULL) is the
- * calling mutator. Long because it is the cycle's one sequence of phases. */
-static void cycle(gcache *self, bool forced)
+static void emit_start(const cycle_figures *f)
 {
-    uint64_t t0 = mono_ns();
-    stop_world(self);
-    uint64_t t1 = mono_ns();
-    unsigned threads = 0;
-    pthread_mutex_lock(&gstats_lock);
-    for (gcache *g = mutators; g; g = g->next, threads++) {
-        flush_cache(g);
-        merge_counters(g);
-    }
-    pthread_mutex_unlock(&gstats_lock);
-    _ga_gc_finish_sweep(); /* what the last cycle left unswept (spec 9: finishsweep_m) */
-    uint64_t before = atomic_load(&heap_live), n = atomic_load(&numgc_atomic) + 1;
     ga_gc_event ev = {.kind = GA_GC_EV_START,
-                      .cycle = n,
-                      .t_ns = t0,
-                      .heap_before = before,
+                      .cycle = f->n,
+                      .t_ns = f->t0,
+                      .heap_before = f->before,
                       .heap_goal = pacer.heap_goal,
                       .mem_limit = pacer.mem_limit,
-                      .forced = forced};
+                      .forced = f->forced};
     emit(&ev);
+}
 
-    uint64_t marked = 0;
-    pthread_mutex_lock(&roots_lock);
-    bool complete = _ga_gc_mark(roots, nroots, &marked);
+/* Mark termination, world stopped, every marker flushed: the marked heap becomes heap_live,
+ * the pacer commits, every span becomes unswept, the world restarts; then the statistics,
+ * the end event and gctrace. Cycle lock held. */
+static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t t_stw2)
+{
     if (!complete) {
         _ga_warn("GC: out of memory for mark work buffers; this cycle keeps every object");
         _ga_gc_mark_everything();
-        marked = before;
+        marked = f->at_end;
     }
-    pthread_mutex_unlock(&roots_lock);
     _ga_userarena_after_mark(complete); /* quarantined arena chunks nothing points into */
-    uint64_t t2 = mono_ns();
+    f->marked = marked;
+    if (!f->stw) { /* the runway: what the mutator allocated while this mark ran */
+        runway_hist[runway_next++ % RUNWAY_HISTORY] =
+            f->at_end > f->before ? f->at_end - f->before : 0;
+        uint64_t r = 0;
+        for (unsigned i = 0; i < RUNWAY_HISTORY; i++)
+            r = runway_hist[i] > r ? runway_hist[i] : r;
+        pacer.runway = r;
+    } else {
+        pacer.runway = 0;
+    }
+    last_scan_work = _ga_gc_scan_work();
     atomic_store(&heap_live, marked);
-    ga_pacer_inputs in = pacer_inputs(marked, before);
+    ga_pacer_inputs in = pacer_inputs(marked, f->at_end);
     commit_pacer(&in);
     _ga_gc_begin_sweep(marked, pacer.trigger);
+    atomic_store(&gc_marking, 0);
     start_world();
-    uint64_t t3 = mono_ns(), pause = t3 - t0, now_real = clock_ns(CLOCK_REALTIME);
-    _ga_limiter_update(&pacer, t3, pause * nprocs, nprocs);
-    last_pause_ns = pause;
+    uint64_t t3 = mono_ns(), now_real = clock_ns(CLOCK_REALTIME);
+    f->t_end = t3;
+    f->clock[2] = t3 - t_stw2;
+    uint64_t pause = f->stw ? t3 - f->t0 : f->clock[0] + f->clock[2];
+    /* Stop-the-world: the pause holds every CPU and covers the mark (cpu_worker is the mark's
+     * share of it, for gctrace only). */
+    uint64_t gc_cpu = pause * nprocs + (f->stw ? 0 : f->cpu_assist + f->cpu_worker);
+    _ga_limiter_update(&pacer, t3, gc_cpu, nprocs);
+    atomic_store(&limiter_on, pacer.limiting);
+    last_pause_ns = gc_cpu / nprocs; /* the wall-clock share the limiter waits out */
     atomic_store(&last_gc_mono, t3);
 
     pthread_mutex_lock(&gstats_lock);
     st.PauseNs[st.NumGC % 256] = pause;
     st.PauseEnd[st.NumGC % 256] = now_real;
     st.NumGC++;
-    st.NumForcedGC += forced;
+    st.NumForcedGC += f->forced;
     st.PauseTotalNs += pause;
     st.LastGC = now_real;
     st.NextGC = pacer.heap_goal;
     st.HeapMarked = marked;
     st.LimiterEnabled = pacer.limiter_enabled_count;
-    double cpu = t3 > start_mono ? (double)st.PauseTotalNs / (double)(t3 - start_mono) : 0;
+    gc_cpu_total_ns += gc_cpu;
+    st.GCCPUNs = gc_cpu_total_ns;
+    double cpu =
+        t3 > start_mono ? (double)gc_cpu_total_ns / ((double)(t3 - start_mono) * nprocs) : 0;
     st.GCCPUFraction = cpu;
     pthread_mutex_unlock(&gstats_lock);
-    atomic_store(&numgc_atomic, n);
+    pthread_mutex_lock(&worker_lock);
+    atomic_store(&numgc_atomic, f->n);
+    pthread_cond_broadcast(&done_cond);
+    pthread_mutex_unlock(&worker_lock);
 
-    ev = (ga_gc_event){.kind = GA_GC_EV_END,
-                       .cycle = n,
-                       .t_ns = t3,
-                       .pause_ns = pause,
-                       .heap_before = before,
-                       .heap_after = marked,
-                       .heap_marked = marked,
-                       .heap_goal = pacer.heap_goal,
-                       .mem_limit = pacer.mem_limit,
-                       .forced = forced};
+    ga_gc_event ev = {.kind = GA_GC_EV_END,
+                      .cycle = f->n,
+                      .t_ns = t3,
+                      .pause_ns = pause,
+                      .heap_before = f->before,
+                      .heap_after = f->at_end,
+                      .heap_marked = marked,
+                      .heap_goal = pacer.heap_goal,
+                      .mem_limit = pacer.mem_limit,
+                      .forced = f->forced};
     emit(&ev);
-    if (_ga_opt.gctrace) {
-        uint64_t phase[3] = {t1 - t0, t2 - t1, t3 - t2};
-        trace_cycle(n, t3, phase, before, marked, pacer.heap_goal, cpu, threads, forced);
+    if (_ga_opt.gctrace) trace_cycle(f, pacer.heap_goal, cpu);
+}
+
+/* gcstoptheworld=1 (and a forked child): stop, flush, finish the sweep, mark, commit,
+ * restart, all in one pause. Cycle lock held; self (may be NULL) is the calling mutator. */
+static void cycle_stw(gcache *self, bool forced)
+{
+    cycle_figures f = {.forced = forced, .stw = true};
+    f.t0 = mono_ns();
+    stop_world(self);
+    uint64_t t1 = mono_ns();
+    f.threads = flush_all();
+    _ga_gc_finish_sweep(true); /* what the last cycle left unswept (spec 9: finishsweep_m) */
+    f.before = f.at_end = atomic_load(&heap_live);
+    f.n = atomic_load(&numgc_atomic) + 1;
+    emit_start(&f);
+    uint64_t marked = 0;
+    _ga_userarena_before_mark();
+    pthread_mutex_lock(&roots_lock);
+    bool complete = _ga_gc_mark(roots, nroots, &marked);
+    pthread_mutex_unlock(&roots_lock);
+    uint64_t t2 = mono_ns();
+    f.clock[0] = t1 - f.t0;
+    f.clock[1] = t2 - t1;
+    f.cpu_worker = t2 - t1;
+    end_cycle(&f, complete, marked, t2);
+}
+
+static void *worker_main(void *arg);
+
+/* The background mark worker, started at the first concurrent cycle. */
+static bool worker_ready(void)
+{
+    pthread_mutex_lock(&worker_lock);
+    bool ok = worker_started;
+    if (!ok) {
+        pthread_t th;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        ok = worker_started = pthread_create(&th, &attr, worker_main, NULL) == 0;
+        pthread_attr_destroy(&attr);
     }
+    pthread_mutex_unlock(&worker_lock);
+    return ok;
+}
+
+/* Sweep termination and the start of a concurrent mark (Go's gcStart): finish the sweep
+ * while the world runs, stop it, flush every cache, switch the barrier and allocate-black
+ * on, restart, and hand the mark to the worker. Cycle lock held, no mark running. */
+static void cycle_start(gcache *self, bool forced)
+{
+    _ga_gc_finish_sweep(false); /* outside the pause: mutators keep running meanwhile */
+    cycle_figures *f = &mark_cycle;
+    *f = (cycle_figures){.forced = forced};
+    f->t0 = mono_ns();
+    stop_world(self);
+    f->threads = flush_all();
+    _ga_gc_finish_sweep(true); /* nothing, normally: no span turns unswept until termination */
+    f->before = atomic_load(&heap_live);
+    f->n = atomic_load(&numgc_atomic) + 1;
+    atomic_store(&marking_cycle, f->n);
+    _ga_gc_mark_begin(true);
+    _ga_userarena_before_mark();
+    atomic_store(&expected_work, last_scan_work + roots_bytes);
+    assist_ns_start = atomic_load(&assist_ns); /* a wait that ended after the last mark ended
+                                                  counts in this one */
+    atomic_store(&gc_marking, 1);
+    start_world();
+    f->clock[0] = mono_ns() - f->t0;
+    emit_start(f);
+    pthread_mutex_lock(&worker_lock);
+    worker_gen++;
+    pthread_cond_signal(&worker_cond);
+    pthread_mutex_unlock(&worker_lock);
+}
+
+/* Holds the worker near gcBackgroundUtilization (25% of the CPUs, at most one thread) of
+ * the time since the mark began, unless a ga_gc() waits or the heap passed its goal. */
+static void pace_worker(uint64_t t_start, uint64_t cpu_start)
+{
+    if (atomic_load_explicit(&urgent, memory_order_relaxed) ||
+        atomic_load_explicit(&heap_live, memory_order_relaxed) >=
+            atomic_load_explicit(&goal_at, memory_order_relaxed))
+        return;
+    double u = 0.25 * nprocs > 1.0 ? 1.0 : 0.25 * nprocs;
+    double used = (double)(thread_cpu_ns() - cpu_start), wall = (double)(mono_ns() - t_start);
+    double ahead = used / u - wall; /* ns the worker would have to idle to be on target */
+    if (ahead <= 0) return;
+    if (ahead > 5e6) ahead = 5e6; /* look again soon: a ga_gc or the goal may need it */
+    struct timespec ts = {0, (long)ahead};
+    nanosleep(&ts, NULL);
+}
+
+/* The concurrent mark of one cycle and its termination (the worker thread). */
+static void mark_concurrently(ga_gcwork *w)
+{
+    cycle_figures *f = &mark_cycle;
+    uint64_t t_start = mono_ns(), cpu_start = thread_cpu_ns();
+    /* The roots, with the world running: the barrier covers every store into them
+     * (the contract); ranges added from now on are marked fresh and rescanned at the end. */
+    pthread_mutex_lock(&roots_lock);
+    for (size_t r = 0; r < nroots; r++)
+        _ga_gc_scan_range(w, roots[r].lo, roots[r].hi);
+    pthread_mutex_unlock(&roots_lock);
+    for (;;) {
+        uint64_t n = _ga_gc_drain(w, WORKER_SLICE);
+        if (n == 0) {
+            _ga_gcwork_flush(w);
+            if (!_ga_gc_work_pending()) break;
+            continue;
+        }
+        pace_worker(t_start, cpu_start);
+    }
+    /* Mark termination: what the barriers and assists still hold, the fresh roots and the
+     * user arenas (stores into arena memory have no barrier), with the world stopped. */
+    pthread_mutex_lock(&cycle_lock);
+    uint64_t t_stw2 = mono_ns();
+    stop_world(NULL);
+    f->clock[1] = t_stw2 - (f->t0 + f->clock[0]);
+    flush_all();
+    pthread_mutex_lock(&roots_lock);
+    for (size_t r = 0; r < nroots; r++)
+        if (roots[r].fresh) {
+            _ga_gc_scan_range(w, roots[r].lo, roots[r].hi);
+            roots[r].fresh = false;
+        }
+    pthread_mutex_unlock(&roots_lock);
+    _ga_userarena_foreach_root(w, _ga_gc_scan_range);
+    _ga_gc_drain(w, UINT64_MAX);
+    _ga_gcwork_flush(w);
+    uint64_t marked = 0;
+    bool complete = _ga_gc_mark_finish(&marked);
+    f->at_end = atomic_load(&heap_live);
+    f->cpu_assist = atomic_load(&assist_ns) - assist_ns_start +
+                    (atomic_load(&nwaiting) * t_stw2 - atomic_load(&wait_begin_sum));
+    f->cpu_worker = thread_cpu_ns() - cpu_start;
+    atomic_store(&urgent, 0);
+    end_cycle(f, complete, marked, t_stw2);
+    pthread_mutex_unlock(&cycle_lock);
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    ga_gcwork w = {0};
+    uint64_t seen = 0;
+    for (;;) {
+        pthread_mutex_lock(&worker_lock);
+        while (worker_gen == seen)
+            pthread_cond_wait(&worker_cond, &worker_lock);
+        seen = worker_gen;
+        pthread_mutex_unlock(&worker_lock);
+        mark_concurrently(&w);
+    }
+    return NULL;
 }
 
 /* Takes the cycle lock; a running mutator stops running while it waits (a cycle in progress
@@ -877,11 +1299,51 @@ static void lock_cycle(gcache *self)
     pthread_mutex_unlock(&world_lock);
 }
 
+/* Waits, not running, until cycle `n` has ended. */
+static void wait_cycle(gcache *self, uint64_t n)
+{
+    int was = 0;
+    if (self) {
+        pthread_mutex_lock(&world_lock);
+        was = self->running;
+        set_running(self, 0);
+        pthread_mutex_unlock(&world_lock);
+    }
+    pthread_mutex_lock(&worker_lock);
+    while (atomic_load(&numgc_atomic) < n)
+        pthread_cond_wait(&done_cond, &worker_lock);
+    pthread_mutex_unlock(&worker_lock);
+    if (self) {
+        pthread_mutex_lock(&world_lock);
+        set_running(self, was);
+        pthread_mutex_unlock(&world_lock);
+    }
+}
+
+/* Whether this cycle marks concurrently. Not yet while the memory limit sets the goal: the
+ * runway and assists here do not yet hold the heap under a binding limit (the first cycles
+ * start late, the mapped heap passes the limit, the goal falls to the marked heap and cycles
+ * run back to back with the mutator waiting), so such cycles stop the world, whose pacing
+ * holds the limit (tests/goalloc_pacer). Cycle lock held. */
+static bool concurrent_mode(void)
+{
+    if (_ga_opt.gcstoptheworld || in_forked_child) return false;
+    if (pacer.mem_limit != INT64_MAX && pacer.limit_goal <= pacer.gcpercent_goal) return false;
+    return worker_ready();
+}
+
 static void collect(gcache *self, bool forced)
 {
     gc_init();
     uint64_t seen = atomic_load(&numgc_atomic);
     lock_cycle(self);
+    while (atomic_load(&gc_marking)) { /* a mark runs: a paced request is served by it */
+        pthread_mutex_unlock(&cycle_lock);
+        if (!forced) return;
+        wait_cycle(self, seen + 1); /* ga_gc wants a cycle that began after the call */
+        seen = atomic_load(&numgc_atomic);
+        lock_cycle(self);
+    }
     sync_options();
     bool run = forced;
     if (!run && atomic_load(&numgc_atomic) == seen) {
@@ -891,9 +1353,10 @@ static void collect(gcache *self, bool forced)
             refresh_limit_goal();
         if (atomic_load(&heap_live) >= pacer.trigger) {
             _ga_limiter_update(&pacer, now, 0, nprocs);
+            atomic_store(&limiter_on, pacer.limiting);
             /* While the limiter is engaged a paced cycle waits until the mutator has run as
-             * long as the last pause: GC stays near half the time (Go's cap) and the heap
-             * keeps being collected, late, instead of growing unchecked; under a memory
+             * long as the last cycle cost: GC stays near half the time (Go's cap) and the
+             * heap keeps being collected, late, instead of growing unchecked; under a memory
              * limit the wait ends when the heap reaches the pacer's limit_bound. */
             uint64_t since = now - atomic_load(&last_gc_mono);
             run = !pacer.limiting || since >= last_pause_ns ||
@@ -903,14 +1366,25 @@ static void collect(gcache *self, bool forced)
         uint64_t period = atomic_load(&period_ns);
         if (period && now - atomic_load(&last_gc_mono) >= period) run = true;
     }
-    if (run) cycle(self, forced);
+    bool waiting = false;
+    uint64_t n = atomic_load(&numgc_atomic) + 1;
+    if (run && concurrent_mode() && !atomic_load(&gc_marking)) {
+        if (forced) atomic_store(&urgent, 1);
+        cycle_start(self, forced);
+        waiting = forced;
+    } else if (run && !atomic_load(&gc_marking)) {
+        cycle_stw(self, forced);
+    }
     pthread_mutex_unlock(&cycle_lock);
-    if (forced) _ga_gc_finish_sweep(); /* ga_gc returns with the heap swept, as runtime.GC */
+    if (waiting) wait_cycle(self, n);       /* ga_gc returns after its cycle, as runtime.GC */
+    if (forced) _ga_gc_finish_sweep(false); /* ...with the heap swept */
 }
 
-/* On refills and large allocations: the trigger, changed options, the periodic cycle. */
+/* On refills and large allocations: the trigger, changed options, the periodic cycle.
+ * During a concurrent mark only changed options matter (they re-commit at termination). */
 static void maybe_collect(gcache *g)
 {
+    if (atomic_load_explicit(&gc_marking, memory_order_relaxed)) return;
     bool due = atomic_load_explicit(&heap_live, memory_order_relaxed) >=
                atomic_load_explicit(&trigger_at, memory_order_relaxed);
     uint64_t recheck = atomic_load_explicit(&limit_recheck_mapped, memory_order_relaxed);

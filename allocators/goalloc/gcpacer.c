@@ -6,14 +6,15 @@
  * of every cycle, _ga_pacer_should_start() on span refills and large allocations, and
  * _ga_limiter_* around its pauses.
  *
- * Where goalloc differs from Go: marking is stop-the-world, so no allocation happens while
- * a cycle runs. Go places the trigger `runway` bytes before the goal so that concurrent
- * marking ends at the goal; the runway is the allocation expected during marking, which is
- * zero here, so the trigger sits at the top of Go's band: trigger = maxTrigger =
- * M + (G - M) x 61/64 (or G - 4 MiB when that is higher), and the heap peaks there, just
- * under the goal. Assists do not exist; the limiter instead delays a paced cycle while GC
- * has used more than half the CPU over the bucket window, so a memory limit below the live
- * heap slows the program (the heap overshoots) but never hangs it.
+ * The trigger sits `runway` bytes before the goal, clamped to Go's band [M + (G - M) x 45/64,
+ * M + (G - M) x 61/64 (or G - 4 MiB when that is higher)], so that a concurrent mark ends
+ * near the goal. Where goalloc differs from Go: the runway is not Go's consMark model but
+ * the collector's measurement of what the mutator allocated during recent marks (the
+ * largest of the last four, gc.c), and with stop-the-world marking (gcstoptheworld=1) it is
+ * zero, so the trigger sits at the top of the band and the heap peaks just under the goal.
+ * The limiter delays a paced cycle while GC has used more than half the CPU over the bucket
+ * window, so a memory limit below the live heap slows the program (the heap overshoots)
+ * but never hangs it.
  *
  * With a memory limit the limiter's wait ends early once the heap reaches limit_bound (the
  * overshoot accepted, see limit_bound()), so a limit above the live heap holds.
@@ -105,8 +106,10 @@ void _ga_pacer_commit(ga_pacer *p, const ga_pacer_inputs *in)
     uint64_t max_trigger = m + (g - m) * 61 / 64;
     if (g > HEAP_MINIMUM && g - HEAP_MINIMUM > max_trigger) max_trigger = g - HEAP_MINIMUM;
     if (max_trigger < min_trigger) max_trigger = min_trigger;
-    /* Runway = allocation during marking = 0 with stop-the-world marking (see the top). */
-    p->trigger = max_trigger;
+    /* Runway = allocation expected during marking: 0 with stop-the-world marking (see the
+     * top), so the trigger is at the top of the band. */
+    uint64_t t = p->runway < g ? g - p->runway : 0;
+    p->trigger = t < min_trigger ? min_trigger : t > max_trigger ? max_trigger : t;
 }
 
 void _ga_pacer_set_gogc(ga_pacer *p, int64_t gogc, const ga_pacer_inputs *in)

@@ -1,18 +1,22 @@
 /* gcsweep.c - the collected spans and sweeping (spec 9). See gc.c for the overview.
  *
  * Collected objects live in spans of their own (ci == GA_GC_CI), never on mcentral's lists,
- * so the sweeper never meets a manual block. This file keeps them: per span class a swept
- * partial and a swept full list and one unswept list, the same for large spans (the span
- * lists of mcentral.c, ga_spanlist), and the GC metadata each span carries (mark bits, then
- * pointer bits for scan spans: gcmarkbits, see _ga_gc_ptrbits), sized to the span and carved
- * from fixallocs in 16-byte steps or, for big large scan objects, straight from
+ * so the sweeper never meets a manual block. This file keeps them: two generations of lists
+ * (the span lists of mcentral.c, ga_spanlist), each with a partial and a full list per span
+ * class and one list of large spans; gen[(sweepgen / 2) % 2] holds the swept spans and the
+ * other generation the unswept ones, as Go's mcentral indexes its swept and unswept span sets
+ * by sweepgen. Making every span unswept is then one increment of sweepgen, however big the
+ * heap: it happens inside the mark termination pause. It also keeps the GC metadata each span
+ * carries (mark bits, then pointer bits for scan spans: gcmarkbits, see _ga_gc_ptrbits), sized to
+ * the span and carved from fixallocs in 16-byte steps or, for big large scan objects, straight from
  * _ga_os_alloc_meta. One mutex
  * (central_lock) guards all of it, sweeping included; lock order: the collector's world stop
  * -> central_lock -> heap lock.
  *
  * Sweep generations as in Go, minus the "being swept" state (a span is swept whole under the
- * lock): sweepgen advances by 2 at the end of each mark (_ga_gc_begin_sweep); a span with
- * s->sweepgen == sweepgen - 2 is unswept, == sweepgen swept. Cached spans are always swept
+ * lock): sweepgen advances by 2 at the end of each mark (_ga_gc_begin_sweep), which turns the
+ * swept generation of lists into the unswept one; a span with s->sweepgen == sweepgen - 2 is
+ * unswept, == sweepgen swept. Cached spans are always swept
  * (every cycle flushes every cache before marking). Sweeping a span turns its mark bits into
  * its alloc bits (copied: ga_span keeps alloc bits inline), nalloc into their popcount,
  * restarts the cursor, sets needzero when it freed a slot, and returns an empty span's pages.
@@ -24,9 +28,11 @@
  *
  * Invariants (checked by _ga_gc_spans_valid() at debug level 3): a collected span is either
  * cached by exactly one mutator (on no list) or on exactly one list; swept lists hold spans
- * with sweepgen == sweepgen and clear mark bits, partial when nalloc < nelems, full otherwise;
- * unswept lists hold spans with sweepgen == sweepgen - 2; a mark bit is set only on an
- * allocated slot (gcmark.c checks alloc bits before marking).
+ * with sweepgen == sweepgen and clear mark bits unless a mark runs, partial when nalloc < nelems,
+ * full otherwise; unswept lists hold spans with sweepgen == sweepgen - 2 (nalloc may have fallen
+ * since they were filed: explicit frees of large objects); npages_all is the pages of every span
+ * counted in nspans; a mark bit is set only on an allocated slot (gcmark.c checks alloc bits before
+ * marking).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -41,17 +47,24 @@
 static pthread_mutex_t central_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t bg_cond = PTHREAD_COND_INITIALIZER; /* unswept spans appeared */
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static ga_spanlist partial[GA_NUM_SPAN_CLASSES], full[GA_NUM_SPAN_CLASSES];
-static ga_spanlist unswept[GA_NUM_SPAN_CLASSES], large, large_unswept;
+typedef struct span_lists {
+    ga_spanlist partial[GA_NUM_SPAN_CLASSES], full[GA_NUM_SPAN_CLASSES], large;
+} span_lists;
+static span_lists gen[2]; /* swept: gen[(sweepgen >> 1) & 1]; unswept: the other */
 static uint32_t sweepgen;
 static _Atomic size_t nunswept; /* written under central_lock, read racily as a hint */
 static size_t nspans;
+static uint64_t npages_all;
 static unsigned sweep_cursor; /* next class the background sweeper looks at */
 /* Proportional sweep (spec 9): pages swept since the cycle vs bytes allocated since. */
 static double pages_per_byte;
 static uint64_t live_basis, pages_swept;
 static ga_gc_sweep_totals totals;
 static bool bg_started, bg_forbidden;
+/* From the sweep finished for a mark to the end of that mark (_ga_gc_begin_sweep) or its
+ * abandonment: the marker sets mark bits on swept spans, without this lock, also while a
+ * stop-the-world mark runs beside threads that are not mutators. */
+static bool marking;
 /* GC metadata by exact size (16-byte steps): a 1-page span of 64-byte scan objects takes
  * 16 bytes of mark bits and 128 of pointer bits, not the largest small span's share. */
 #define META_STEP 16
@@ -71,12 +84,31 @@ static bool spans_valid_locked(void);
 
 /* ---- Lists (central_lock held) ---- */
 
+static span_lists *swept(void)
+{
+    return &gen[(sweepgen >> 1) & 1];
+}
+
+static span_lists *unswept(void)
+{
+    return &gen[((sweepgen >> 1) & 1) ^ 1];
+}
+
 static void file_span(ga_span *s)
 {
+    span_lists *l = swept();
     if (s->spanclass < 2)
-        _ga_spanlist_push(&large, s);
+        _ga_spanlist_push(&l->large, s);
     else
-        _ga_spanlist_push(s->nalloc < s->nelems ? &partial[s->spanclass] : &full[s->spanclass], s);
+        _ga_spanlist_push(
+            s->nalloc < s->nelems ? &l->partial[s->spanclass] : &l->full[s->spanclass], s);
+}
+
+/* The first unswept span of class spc, partial ones first (they are likelier to have room). */
+static ga_span *first_unswept(unsigned spc)
+{
+    span_lists *u = unswept();
+    return u->partial[spc].first ? u->partial[spc].first : u->full[spc].first;
 }
 
 /* ---- GC metadata ---- */
@@ -125,6 +157,7 @@ static void free_span_locked(ga_span *s)
 {
     meta_free(s);
     nspans--;
+    npages_all -= s->npages;
     totals.spans_freed++;
     s->nalloc = 0;
     s->ci = s->spanclass; /* a dead span is nobody's collected span */
@@ -144,7 +177,7 @@ static bool sweep_span(ga_span *s)
     if (s->spanclass < 2) {
         if (mark[0] & 1) {
             mark[0] = 0;
-            _ga_spanlist_push(&large, s);
+            file_span(s);
         } else {
             totals.large_free += s->npages * GA_PAGE_SIZE;
             totals.large_free_count++;
@@ -180,17 +213,18 @@ static bool sweep_span(ga_span *s)
 static size_t sweep_some(size_t n)
 {
     size_t done = 0;
+    span_lists *u = unswept();
     while (done < n && nunswept) {
-        if (large_unswept.first) {
-            ga_span *s = large_unswept.first;
+        if (u->large.first) {
+            ga_span *s = u->large.first;
             _ga_spanlist_remove(s);
             sweep_span(s);
             done++;
             continue;
         }
-        while (!unswept[sweep_cursor].first)
+        ga_span *s;
+        while (!(s = first_unswept(sweep_cursor)))
             sweep_cursor = (sweep_cursor + 1) % GA_NUM_SPAN_CLASSES;
-        ga_span *s = unswept[sweep_cursor].first;
         _ga_spanlist_remove(s);
         sweep_span(s);
         done++;
@@ -248,7 +282,7 @@ ga_span *_ga_gc_span_new(size_t npages, unsigned spc)
     if (!s) return NULL;
     pthread_mutex_lock(&central_lock);
     s->gcmarkbits = meta_alloc(s);
-    if (s->gcmarkbits) nspans++;
+    if (s->gcmarkbits) nspans++, npages_all += s->npages;
     s->sweepgen = sweepgen;
     pthread_mutex_unlock(&central_lock);
     atomic_store_explicit(&s->owner, NULL, memory_order_relaxed);
@@ -257,7 +291,9 @@ ga_span *_ga_gc_span_new(size_t npages, unsigned spc)
         _ga_mheap_free_span(s);
         return NULL;
     }
-    s->ci = GA_GC_CI;                 /* from now on ga_free routes its objects to gc.c */
+    /* From now on ga_free routes its objects to gc.c and a concurrent marker takes the span
+     * as collected: published last, with release order (gcmark.c loads it with acquire). */
+    __atomic_store_n(&s->ci, (uint8_t)GA_GC_CI, __ATOMIC_RELEASE);
     _ga_heaparena_set_span(s, false); /* the class map: not a manual small span */
     return s;
 }
@@ -275,9 +311,8 @@ void _ga_gc_central_put(ga_span *s)
 ga_span *_ga_gc_central_get(unsigned spc)
 {
     pthread_mutex_lock(&central_lock);
-    ga_span *s = partial[spc].first;
-    for (int budget = SPAN_BUDGET; !s && budget > 0 && unswept[spc].first; budget--) {
-        ga_span *x = unswept[spc].first;
+    ga_span *s = swept()->partial[spc].first, *x;
+    for (int budget = SPAN_BUDGET; !s && budget > 0 && (x = first_unswept(spc)); budget--) {
         _ga_spanlist_remove(x);
         if (sweep_span(x)) s = x;
     }
@@ -303,23 +338,29 @@ bool _ga_gc_sweep_pending(void)
     return atomic_load_explicit(&nunswept, memory_order_relaxed) != 0;
 }
 
-void _ga_gc_finish_sweep(void)
+void _ga_gc_finish_sweep(bool mark_next)
 {
     pthread_mutex_lock(&central_lock);
     while (sweep_some(SIZE_MAX))
         ;
     ga_assert_expensive(spans_valid_locked());
+    if (mark_next) marking = true;
     pthread_mutex_unlock(&central_lock);
 }
 
-static void make_unswept(ga_spanlist *from, ga_spanlist *to)
+/* The pages of every span on the lists of l (the debug check of npages_all). */
+static uint64_t list_pages(const span_lists *l)
 {
-    while (from->first) {
-        ga_span *s = from->first;
-        _ga_spanlist_remove(s);
-        _ga_spanlist_push(to, s);
-        nunswept++;
+    uint64_t pages = 0;
+    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        for (const ga_span *s = l->partial[spc].first; s; s = s->next)
+            pages += s->npages;
+        for (const ga_span *s = l->full[spc].first; s; s = s->next)
+            pages += s->npages;
     }
+    for (const ga_span *s = l->large.first; s; s = s->next)
+        pages += s->npages;
+    return pages;
 }
 
 void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger)
@@ -327,18 +368,19 @@ void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger)
     pthread_once(&init_once, init);
     pthread_mutex_lock(&central_lock);
     ga_assert_internal(nunswept == 0);
+    marking = false;
+    /* Every span is on a list (the caches were flushed): the swept generation holds them
+     * all, and the flip makes it the unswept one. Not in a forked child: a span the parent's
+     * other threads held between _ga_gc_span_new and filing it is on no list there (a leak
+     * of the child's, counted in npages_all). */
+    ga_assert_expensive(bg_forbidden || list_pages(swept()) == npages_all);
     sweepgen += 2;
-    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
-        make_unswept(&partial[spc], &unswept[spc]);
-        make_unswept(&full[spc], &unswept[spc]);
-    }
-    make_unswept(&large, &large_unswept);
-    uint64_t pages = 0;
+    size_t n = 0;
+    span_lists *u = unswept();
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++)
-        for (const ga_span *s = unswept[spc].first; s; s = s->next)
-            pages += s->npages;
-    for (const ga_span *s = large_unswept.first; s; s = s->next)
-        pages += s->npages;
+        n += u->partial[spc].n + u->full[spc].n;
+    nunswept = n + u->large.n;
+    uint64_t pages = npages_all;
     /* Finish before heap_live reaches the trigger, 1 MiB early (spec 9 gcPaceSweeper). */
     uint64_t dist = trigger > heap_live + (1u << 20) ? trigger - heap_live - (1u << 20) : 0;
     if (dist < GA_PAGE_SIZE) dist = GA_PAGE_SIZE;
@@ -378,12 +420,32 @@ static void mark_list_all(ga_span *s)
 void _ga_gc_mark_everything(void)
 {
     pthread_mutex_lock(&central_lock);
+    span_lists *l = swept();
     for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
-        mark_list_all(partial[spc].first);
-        mark_list_all(full[spc].first);
+        mark_list_all(l->partial[spc].first);
+        mark_list_all(l->full[spc].first);
     }
-    for (ga_span *s = large.first; s; s = s->next)
+    for (ga_span *s = l->large.first; s; s = s->next)
         s->gcmarkbits[0] = 1;
+    pthread_mutex_unlock(&central_lock);
+}
+
+static void clear_list_marks(ga_span *s)
+{
+    for (; s; s = s->next)
+        memset(s->gcmarkbits, 0, (s->nelems + 63u) / 64u * 8);
+}
+
+void _ga_gc_clear_marks(void)
+{
+    pthread_mutex_lock(&central_lock);
+    span_lists *l = swept();
+    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        clear_list_marks(l->partial[spc].first);
+        clear_list_marks(l->full[spc].first);
+    }
+    clear_list_marks(l->large.first);
+    marking = false; /* the mark is abandoned */
     pthread_mutex_unlock(&central_lock);
 }
 
@@ -406,7 +468,7 @@ static bool span_ok(const ga_span *s, const void *arg)
     if (kind == 0 && s->nalloc >= s->nelems) return false;
     if (kind == 1 && s->nalloc != s->nelems) return false;
     if (kind == 2 && s->spanclass >= 2) return false;
-    if (kind == 3) return true;
+    if (kind == 3 || marking) return true;
     for (unsigned w = 0; w < (s->nelems + 63u) / 64u; w++)
         if (s->gcmarkbits[w] != 0) return false;
     return true;
@@ -419,11 +481,15 @@ static bool list_valid(const ga_spanlist *l, int kind)
 
 static bool spans_valid_locked(void)
 {
-    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++)
-        if (!list_valid(&partial[spc], 0) || !list_valid(&full[spc], 1) ||
-            !list_valid(&unswept[spc], 3))
+    span_lists *l = swept(), *u = unswept();
+    size_t n = u->large.n;
+    for (unsigned spc = 2; spc < GA_NUM_SPAN_CLASSES; spc++) {
+        if (!list_valid(&l->partial[spc], 0) || !list_valid(&l->full[spc], 1) ||
+            !list_valid(&u->partial[spc], 3) || !list_valid(&u->full[spc], 3))
             return false;
-    return list_valid(&large, 2) && list_valid(&large_unswept, 3);
+        n += u->partial[spc].n + u->full[spc].n;
+    }
+    return list_valid(&l->large, 2) && list_valid(&u->large, 3) && n == nunswept;
 }
 
 bool _ga_gc_spans_valid(void)

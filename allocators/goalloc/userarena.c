@@ -71,6 +71,7 @@ typedef struct ga_arena_chunk {
                                      and [hi, taken_hi) are what that arena dirtied */
     _Atomic uint64_t bytes;       /* bytes its arena allocated here; written by the owner only */
     bool noted;                   /* quarantined and a GC found a pointer into it this cycle */
+    uint64_t qepoch;              /* ua.mark_epoch when it was quarantined */
 } ga_arena_chunk;
 
 /* A heap block an arena took for an oversize request; the node itself lives in the arena. */
@@ -108,6 +109,7 @@ static struct {
     ga_arena_chunk *live; /* chunks owned by live arenas, for the marker's roots */
     uint64_t freed_bytes; /* bytes allocated in chunks since given back by their arenas */
     bool gc_seen;         /* a collection has run: quarantine follows the GC rule */
+    uint64_t mark_epoch;  /* marks begun: a chunk quarantined during a mark waits for the next */
 } ua = {.lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP, .quarantine_max = SIZE_MAX};
 
 static struct {
@@ -497,6 +499,7 @@ void ga_arena_free(ga_arena *a)
             ua.quar_head = c;
         ua.quar_tail = c;
         ua.quar_len++;
+        c->qepoch = ua.mark_epoch;
     }
     if (a->active) {
         live_unlink(a->active);
@@ -595,11 +598,20 @@ void _ga_userarena_add_memstats(ga_memstats *ms)
  * this runs: such threads must not keep the only copy of a collected pointer in an arena
  * (the rooting contract of goalloc_gc.h). ua.lock is recursive because the marker calls
  * _ga_userarena_note_pointer from inside fn. */
-void _ga_userarena_foreach_root(void (*fn)(uintptr_t lo, uintptr_t hi))
+void _ga_userarena_foreach_root(ga_gcwork *w, void (*fn)(ga_gcwork *w, uintptr_t lo, uintptr_t hi))
 {
     pthread_mutex_lock(&ua.lock);
     for (ga_arena_chunk *c = ua.live; c; c = c->live_next)
-        if (c->lo > c->base) fn(c->base, c->lo);
+        if (c->lo > c->base) fn(w, c->base, c->lo);
+    pthread_mutex_unlock(&ua.lock);
+}
+
+/* A mark begins: only chunks quarantined before it may leave quarantine after it (a pointer
+ * into a chunk freed while the mark ran may sit where the marker has already been). */
+void _ga_userarena_before_mark(void)
+{
+    pthread_mutex_lock(&ua.lock);
+    ua.mark_epoch++;
     pthread_mutex_unlock(&ua.lock);
 }
 
@@ -625,7 +637,7 @@ void _ga_userarena_after_mark(bool complete)
     ga_arena_chunk **pp = &ua.quar_head, *last = NULL;
     while (*pp) {
         ga_arena_chunk *c = *pp;
-        if (complete && !c->noted) {
+        if (complete && !c->noted && c->qepoch < ua.mark_epoch) {
             *pp = c->next;
             ua.quar_len--;
             make_ready(c);

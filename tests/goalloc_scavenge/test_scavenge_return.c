@@ -221,9 +221,10 @@ static void test_free_os_memory_at_once(void **state)
     ga_free_os_memory();
     size_t base = rss_bytes();
     ga_memstats m0, m1;
+    ga_scav_stats sb, s0, s1, s2;
+    _ga_scavenger_stats(&sb);
     burst(BURST_MIB);
     assert_int_equal(ga_read_memstats(&m0), 0); /* the burst's pages are free, not released */
-    ga_scav_stats s0, s1, s2;
     _ga_scavenger_stats(&s0);
     ga_free_os_memory();
     size_t rss = rss_bytes();
@@ -232,8 +233,14 @@ static void test_free_os_memory_at_once(void **state)
     if (RSS_IS_MEANINGFUL && rss > base + 16 * MiB)
         fail_msg("RSS %zu MiB right after ga_free_os_memory (%zu MiB before the burst)", rss >> 20,
                  base >> 20);
-    assert_true(m1.HeapReleased >= m0.HeapReleased + (BURST_MIB - 16) * MiB);
-    assert_true(s1.released_eager - s0.released_eager >= (BURST_MIB - 16) * MiB);
+    /* Every free page is released now, whoever released it. */
+    assert_true(m0.HeapIdle - m0.HeapReleased >= (BURST_MIB - 16) * MiB ||
+                s0.released_bg > sb.released_bg);
+    assert_true(m1.HeapIdle - m1.HeapReleased <= 16 * MiB);
+    /* The background scavenger (still running after the last test) may return part of the
+     * burst first, on a loaded machine most of it: the two together returned it. */
+    assert_true((s1.released_eager - s0.released_eager) + (s1.released_bg - sb.released_bg) >=
+                (BURST_MIB - 16) * MiB);
     assert_true(s1.eager_cpu_ns > s0.eager_cpu_ns);
     ga_free_os_memory();
     _ga_scavenger_stats(&s2);

@@ -15,14 +15,20 @@
  *    ga_gc_blocking_enter() / ga_gc_blocking_exit(), or detach, and must not touch collected
  *    objects in between. Threads that never call the GC API are never stopped; they may use
  *    collected objects only while a mutator keeps them reachable.
- *  - Every store of a collected pointer into a collected object or a root should go through
- *    ga_store_ptr (a plain store today; the hook a concurrent marker will need).
+ *  - Every store of a pointer into a collected object or a root range MUST go through
+ *    ga_store_ptr, also a store of NULL or of a non-collected value over a collected
+ *    pointer: while a concurrent mark runs it is the write barrier (Go's hybrid barrier:
+ *    it shades the old and the new value), otherwise a plain store. A plain store during a
+ *    mark can hide a live object from the marker, which then frees it. Memory of a user
+ *    arena is exempt (arenas are rescanned at mark termination). Non-pointer data may be
+ *    written directly.
  *  - Collected objects may be freed explicitly with ga_free (Go's freegc): a small object of
  *    the span the calling mutator allocates from goes on its reuse list for the size class
  *    (reused by its next allocation of that class), a large object's pages go back at once;
  *    an object is never freed twice (the sweeper frees only allocated, unmarked slots). Other
- *    small objects, tiny ones (noscan, under 16 bytes) and frees from threads that are not
- *    mutators are left to the collector. realloc of a collected object returns a manual one.
+ *    small objects, tiny ones (noscan, under 16 bytes), frees from threads that are not
+ *    mutators and every free while a concurrent mark runs are left to the collector. realloc of a
+ * collected object returns a manual one.
  *
  * Memory returned by the allocation functions is zeroed, aligned to 16 bytes when size >= 16
  * (8 below), and NULL with errno = ENOMEM on failure. Every function is thread-safe.
@@ -71,18 +77,21 @@ void ga_gc_thread_detach(void);
 void ga_gc_blocking_enter(void);
 void ga_gc_blocking_exit(void);
 
-/* One GC event, delivered to the hook on the collecting thread while the world is stopped:
- * the hook must not allocate from goalloc's collected heap and must return quickly. Byte
- * figures are collected-heap bytes (heap_live as the pacer counts it). */
+/* One GC event, delivered to the hook right after the world restarts, on the collecting
+ * thread (a concurrent cycle's end: the mark worker's thread), with the collector's cycle
+ * lock held: the hook must not allocate from goalloc's collected heap nor call ga_gc, and
+ * must return quickly. Byte figures are collected-heap bytes (heap_live as the pacer counts
+ * it). A cycle already running when the hook is installed delivers its END event only. */
 typedef enum { GA_GC_EV_START = 1, GA_GC_EV_END = 2 } ga_gc_event_kind;
 
 typedef struct ga_gc_event {
     ga_gc_event_kind kind;
     uint64_t cycle;       /* 1-based */
     uint64_t t_ns;        /* CLOCK_MONOTONIC */
-    uint64_t pause_ns;    /* END: stop-the-world time of the cycle */
+    uint64_t pause_ns;    /* END: stop-the-world time of the cycle (both pauses) */
     uint64_t heap_before; /* heap_live when the cycle started */
-    uint64_t heap_after;  /* END: heap_live after the sweep (== heap_marked) */
+    uint64_t heap_after;  /* END: heap_live at mark termination (a concurrent mark's
+                             mutators allocate between start and end) */
     uint64_t heap_marked; /* END: bytes marked reachable */
     uint64_t heap_goal;   /* START: goal in force; END: the next goal (UINT64_MAX: none) */
     int64_t mem_limit;    /* INT64_MAX when none */
@@ -90,7 +99,8 @@ typedef struct ga_gc_event {
 } ga_gc_event;
 
 typedef void (*ga_gc_event_fn)(const ga_gc_event *ev, void *ctx);
-/* Installs (fn != NULL) or removes the hook; one per process. */
+/* Installs (fn != NULL) or removes the hook; one per process. Once it returns, no call to
+ * the previous hook is running. */
 void ga_gc_set_event_hook(ga_gc_event_fn fn, void *ctx);
 
 /* GC statistics with Go's meanings (MemStats; the same figures appear in ga_read_memstats).
@@ -101,6 +111,9 @@ typedef struct ga_gc_stats {
     double GCCPUFraction;
     uint64_t HeapLive, HeapMarked, Trigger; /* pacer inputs now (goalloc extras) */
     uint64_t LimiterEnabled;                /* times the CPU limiter engaged */
+    /* GC CPU time so far (Go's /cpu/classes/gc/total): pauses x CPUs, plus the mark worker's
+     * and the assists' thread CPU time of concurrent cycles; GCCPUFraction's numerator. */
+    uint64_t GCCPUNs;
 } ga_gc_stats;
 
 void ga_gc_read_stats(ga_gc_stats *out);
