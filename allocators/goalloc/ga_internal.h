@@ -834,6 +834,10 @@ uint64_t _ga_gc_scan_work(void);            /* bytes scanned this cycle (flushed
 /* Every marker flushed and the world stopped: the marked bytes; false when work-buffer memory
  * ran out (the caller then keeps every allocated object). */
 bool _ga_gc_mark_finish(uint64_t *marked);
+/* Work buffers the last mark_finish set aside: their bytes (still mapped, about to go), and
+ * their unmapping, which the collector does once the world runs again. */
+uint64_t _ga_gc_mark_retiring(void);
+void _ga_gc_mark_retire(void);
 /* The whole mark with the world stopped and every collected span swept (STW mode). */
 bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots, uint64_t *marked);
 void _ga_gc_mark_fork_child(void);

@@ -273,6 +273,7 @@ static void fork_child(void)
         if (tls_g) flush_cache(tls_g);
         uint64_t ignored;
         _ga_gc_mark_finish(&ignored);
+        _ga_gc_mark_retire();
         _ga_gc_clear_marks();
         atomic_store(&gc_marking, 0);
         atomic_store(&urgent, 0);
@@ -979,9 +980,11 @@ static ga_pacer_inputs pacer_inputs(uint64_t marked, uint64_t allocated)
 {
     uint64_t inuse = atomic_load(&_ga_heapstat.heap_inuse);
     uint64_t hfree = atomic_load(&_ga_heapstat.heap_free);
+    uint64_t meta = _ga_os_meta_bytes(), retiring = _ga_gc_mark_retiring();
+    meta = meta > retiring ? meta - retiring : 0; /* mark buffers about to be unmapped */
     return (ga_pacer_inputs){.heap_marked = marked,
                              .roots_scan = roots_bytes,
-                             .mapped_ready = inuse + hfree + _ga_os_meta_bytes(),
+                             .mapped_ready = inuse + hfree + meta,
                              .heap_free = hfree,
                              .heap_alloc = allocated < inuse ? allocated : inuse};
 }
@@ -1124,6 +1127,7 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
                       .forced = f->forced};
     emit(&ev);
     if (_ga_opt.gctrace) trace_cycle(f, pacer.heap_goal, cpu);
+    _ga_gc_mark_retire(); /* the world runs: the mark's surplus buffers go now */
 }
 
 /* gcstoptheworld=1 (and a forked child): stop, flush, finish the sweep, mark, commit,

@@ -51,7 +51,11 @@ struct ga_wbuf {
 
 static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
 static ga_wbuf *full_list, *free_list; /* work_lock */
-static _Atomic size_t nfull;           /* buffers on full_list, read racily as a hint */
+/* Buffers beyond SPARE_WBUFS after a mark, unmapped once the world runs again (one munmap
+ * each: thousands after a big root scan, milliseconds a pause need not hold). */
+static ga_wbuf *retire_list;          /* work_lock */
+static _Atomic uint64_t retire_bytes; /* their size, not yet unmapped */
+static _Atomic size_t nfull;          /* buffers on full_list, read racily as a hint */
 static _Atomic bool oom;
 static _Atomic uint64_t marked_total, scanned_total;
 static _Atomic bool concurrent; /* the world runs while marking (gc.c sets it per cycle) */
@@ -319,19 +323,44 @@ bool _ga_gc_mark_finish(uint64_t *marked)
     }
     atomic_store(&nfull, 0);
     /* The queue's peak (a root scan may grey the whole live set at once) is not kept: it
-     * would count as non-heap memory against a memory limit for the rest of the run. */
+     * would count as non-heap memory against a memory limit for the rest of the run. It is
+     * set aside here and unmapped by _ga_gc_mark_retire, after the pause. */
     ga_wbuf **pp = &free_list;
     for (int k = 0; *pp && k < SPARE_WBUFS; k++)
         pp = &(*pp)->next;
-    while (*pp) {
-        ga_wbuf *b = *pp;
-        *pp = b->next;
-        _ga_os_free_meta(b, WBUF_BYTES);
+    if (*pp) {
+        uint64_t n = 0;
+        ga_wbuf **tail = pp;
+        for (; *tail; tail = &(*tail)->next)
+            n++;
+        *tail = retire_list; /* NULL unless a retire is still pending */
+        retire_list = *pp;
+        *pp = NULL;
+        atomic_fetch_add(&retire_bytes, n * WBUF_BYTES);
     }
     pthread_mutex_unlock(&work_lock);
     atomic_store(&concurrent, false);
     *marked = atomic_load(&marked_total);
     return complete;
+}
+
+uint64_t _ga_gc_mark_retiring(void)
+{
+    return atomic_load(&retire_bytes);
+}
+
+void _ga_gc_mark_retire(void)
+{
+    pthread_mutex_lock(&work_lock);
+    ga_wbuf *b = retire_list;
+    retire_list = NULL;
+    pthread_mutex_unlock(&work_lock);
+    while (b) {
+        ga_wbuf *next = b->next;
+        _ga_os_free_meta(b, WBUF_BYTES);
+        atomic_fetch_sub(&retire_bytes, WBUF_BYTES);
+        b = next;
+    }
 }
 
 bool _ga_gc_mark(const ga_gc_root *roots, size_t nroots, uint64_t *marked)
