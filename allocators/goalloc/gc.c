@@ -138,6 +138,11 @@ static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t gstats_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t roots_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t hook_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+/* STOP_NONE, STOP_WORLD (every mutator parks at its next safepoint) or STOP_TERM_OFFERED
+ * (the concurrent mark found no more work: the first mutator at a safepoint that gets the
+ * cycle lock stops the world and terminates the mark itself, see offer_termination). Only
+ * the cycle lock's holder stores STOP_WORLD or STOP_NONE; the worker stores the offer. */
+enum { STOP_NONE, STOP_WORLD, STOP_TERM_OFFERED };
 static _Atomic int stop_flag;
 static _Atomic uint64_t nstopped; /* bumped whenever a mutator stops running (stop_world spins) */
 #define STOP_SPIN_NS 100000
@@ -178,6 +183,8 @@ static void *hook_ctx;
 #define ASSIST_MIN ((uint64_t)64 << 10)    /* Go's gcOverAssistWork: the least an assist does */
 #define WORKER_SLICE ((uint64_t)256 << 10) /* scan bytes between the worker's pacing checks */
 #define RUNWAY_HISTORY 4
+#define OFFER_NS 2000000    /* how long the worker offers the termination to mutators */
+#define OFFER_POLL_NS 50000 /* how often it looks whether one took it */
 static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER; /* a mark was handed over */
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;   /* a cycle ended */
@@ -313,7 +320,7 @@ static void gc_init(void)
 static void set_running(gcache *g, int running) /* world lock held */
 {
     if (running) {
-        while (atomic_load_explicit(&stop_flag, memory_order_relaxed))
+        while (atomic_load_explicit(&stop_flag, memory_order_relaxed) == STOP_WORLD)
             pthread_cond_wait(&resume_cond, &world_lock);
     } else {
         atomic_fetch_add_explicit(&nstopped, 1, memory_order_relaxed);
@@ -322,8 +329,13 @@ static void set_running(gcache *g, int running) /* world lock held */
     g->running = running;
 }
 
+static bool take_termination(gcache *g);
+
 static GA_NOINLINE void park(gcache *g)
 {
+    if (atomic_load_explicit(&stop_flag, memory_order_relaxed) == STOP_TERM_OFFERED &&
+        take_termination(g))
+        return;
     pthread_mutex_lock(&world_lock);
     set_running(g, 0);
     set_running(g, 1);
@@ -432,7 +444,7 @@ static void merge_counters(gcache *g) /* gstats_lock held */
 static void detach(gcache *g)
 {
     pthread_mutex_lock(&world_lock);
-    while (atomic_load_explicit(&stop_flag, memory_order_relaxed)) {
+    while (atomic_load_explicit(&stop_flag, memory_order_relaxed) == STOP_WORLD) {
         set_running(g, 0); /* let the cycle run; it may flush g */
         pthread_cond_wait(&resume_cond, &world_lock);
     }
@@ -926,7 +938,7 @@ static inline void cpu_relax(void)
 static void stop_world(gcache *self)
 {
     pthread_mutex_lock(&world_lock);
-    atomic_store(&stop_flag, 1);
+    atomic_store(&stop_flag, STOP_WORLD);
     uint64_t spin_end = 0;
     for (;;) {
         gcache *g = mutators;
@@ -952,7 +964,7 @@ static void stop_world(gcache *self)
 static void start_world(void)
 {
     pthread_mutex_lock(&world_lock);
-    atomic_store(&stop_flag, 0);
+    atomic_store(&stop_flag, STOP_NONE);
     pthread_cond_broadcast(&resume_cond);
     pthread_mutex_unlock(&world_lock);
 }
@@ -1127,7 +1139,6 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
                       .forced = f->forced};
     emit(&ev);
     if (_ga_opt.gctrace) trace_cycle(f, pacer.heap_goal, cpu);
-    _ga_gc_mark_retire(); /* the world runs: the mark's surplus buffers go now */
 }
 
 /* gcstoptheworld=1 (and a forked child): stop, flush, finish the sweep, mark, commit,
@@ -1221,7 +1232,79 @@ static void pace_worker(uint64_t t_start, uint64_t cpu_start)
     nanosleep(&ts, NULL);
 }
 
-/* The concurrent mark of one cycle and its termination (the worker thread). */
+/* Mark termination: what the barriers and assists still hold, the fresh roots and the user
+ * arenas (stores into arena memory have no barrier), with the world stopped; w is the
+ * terminating thread's work buffer, self its gcache (NULL for the worker). Cycle lock held. */
+static void terminate_mark(gcache *self, ga_gcwork *w)
+{
+    cycle_figures *f = &mark_cycle;
+    uint64_t t_stw2 = mono_ns();
+    stop_world(self);
+    f->clock[1] = t_stw2 - (f->t0 + f->clock[0]);
+    flush_all();
+    pthread_mutex_lock(&roots_lock);
+    for (size_t r = 0; r < nroots; r++)
+        if (roots[r].fresh) {
+            _ga_gc_scan_range(w, roots[r].lo, roots[r].hi);
+            roots[r].fresh = false;
+        }
+    pthread_mutex_unlock(&roots_lock);
+    _ga_userarena_foreach_root(w, _ga_gc_scan_range);
+    _ga_gc_drain(w, UINT64_MAX);
+    _ga_gcwork_flush(w);
+    uint64_t marked = 0;
+    bool complete = _ga_gc_mark_finish(&marked);
+    f->at_end = atomic_load(&heap_live);
+    f->cpu_assist = atomic_load(&assist_ns) - assist_ns_start +
+                    (atomic_load(&nwaiting) * t_stw2 - atomic_load(&wait_begin_sum));
+    atomic_store(&urgent, 0);
+    end_cycle(f, complete, marked, t_stw2);
+}
+
+/* A mutator at its safepoint while the termination is offered: terminates the mark when it
+ * gets the cycle lock first (the lock before the stop flag, as every collector takes them).
+ * Its own cache is flushed with the others, as at any stop. */
+static bool take_termination(gcache *g)
+{
+    if (pthread_mutex_trylock(&cycle_lock) != 0) return false;
+    bool mine = atomic_load(&stop_flag) == STOP_TERM_OFFERED;
+    if (mine) terminate_mark(g, &g->gcw);
+    pthread_mutex_unlock(&cycle_lock);
+    return mine;
+}
+
+static bool any_mutator_running(void)
+{
+    pthread_mutex_lock(&world_lock);
+    gcache *g = mutators;
+    while (g && !g->running)
+        g = g->next;
+    pthread_mutex_unlock(&world_lock);
+    return g != NULL;
+}
+
+/* The mark is out of work: while mutators run, offer the termination to them for up to
+ * OFFER_NS, so that the world stops from a running mutator's safepoint instead of waiting
+ * for mutators the scheduler may have preempted (that wait is part of the pause). The
+ * worker terminates itself when nobody takes it, when no mutator runs (they may all wait
+ * for this cycle) and when a ga_gc() waits. */
+static void offer_termination(ga_gcwork *w)
+{
+    uint64_t n = mark_cycle.n, t0 = mono_ns();
+    if (!atomic_load(&urgent) && any_mutator_running()) {
+        atomic_store(&stop_flag, STOP_TERM_OFFERED);
+        while (atomic_load(&numgc_atomic) < n && mono_ns() - t0 < OFFER_NS &&
+               !atomic_load(&urgent) && any_mutator_running()) {
+            struct timespec ts = {0, OFFER_POLL_NS};
+            nanosleep(&ts, NULL);
+        }
+    }
+    pthread_mutex_lock(&cycle_lock);
+    if (atomic_load(&numgc_atomic) < n) terminate_mark(NULL, w);
+    pthread_mutex_unlock(&cycle_lock);
+}
+
+/* The concurrent mark of one cycle (the worker thread), then its termination. */
 static void mark_concurrently(ga_gcwork *w)
 {
     cycle_figures *f = &mark_cycle;
@@ -1241,32 +1324,9 @@ static void mark_concurrently(ga_gcwork *w)
         }
         pace_worker(t_start, cpu_start);
     }
-    /* Mark termination: what the barriers and assists still hold, the fresh roots and the
-     * user arenas (stores into arena memory have no barrier), with the world stopped. */
-    pthread_mutex_lock(&cycle_lock);
-    uint64_t t_stw2 = mono_ns();
-    stop_world(NULL);
-    f->clock[1] = t_stw2 - (f->t0 + f->clock[0]);
-    flush_all();
-    pthread_mutex_lock(&roots_lock);
-    for (size_t r = 0; r < nroots; r++)
-        if (roots[r].fresh) {
-            _ga_gc_scan_range(w, roots[r].lo, roots[r].hi);
-            roots[r].fresh = false;
-        }
-    pthread_mutex_unlock(&roots_lock);
-    _ga_userarena_foreach_root(w, _ga_gc_scan_range);
-    _ga_gc_drain(w, UINT64_MAX);
-    _ga_gcwork_flush(w);
-    uint64_t marked = 0;
-    bool complete = _ga_gc_mark_finish(&marked);
-    f->at_end = atomic_load(&heap_live);
-    f->cpu_assist = atomic_load(&assist_ns) - assist_ns_start +
-                    (atomic_load(&nwaiting) * t_stw2 - atomic_load(&wait_begin_sum));
     f->cpu_worker = thread_cpu_ns() - cpu_start;
-    atomic_store(&urgent, 0);
-    end_cycle(f, complete, marked, t_stw2);
-    pthread_mutex_unlock(&cycle_lock);
+    offer_termination(w);
+    _ga_gc_mark_retire(); /* the world runs: the mark's surplus buffers go now */
 }
 
 static void *worker_main(void *arg)
@@ -1380,6 +1440,7 @@ static void collect(gcache *self, bool forced)
         cycle_stw(self, forced);
     }
     pthread_mutex_unlock(&cycle_lock);
+    if (run) _ga_gc_mark_retire();          /* a stop-the-world mark's surplus buffers */
     if (waiting) wait_cycle(self, n);       /* ga_gc returns after its cycle, as runtime.GC */
     if (forced) _ga_gc_finish_sweep(false); /* ...with the heap swept */
 }
