@@ -52,10 +52,12 @@
  *    (the marker leaves that range alone while the world runs; blacken() sets their mark
  *    bits when the span goes back), large ones marked at allocation. Explicit frees are
  *    ignored (a freed object may be grey in a buffer).
- *  - Mark termination (stop the world #2). When the queue is empty the worker stops the
- *    world, flushes every gcache (blackening the cursor ranges, handing over the barrier's
- *    grey buffers), scans the root ranges added during the mark and the user arenas (stores
- *    into arena memory have no barrier), and drains until nothing is grey: every reachable
+ *  - Mark termination (stop the world #2). When the queue is empty the worker offers the
+ *    termination to the running mutators (offer_termination): the first one at a safepoint
+ *    stops the world, or the worker does when none takes it. The terminating thread flushes
+ *    every gcache (blackening the cursor ranges, handing over the barrier's grey buffers),
+ *    scans the root ranges added during the mark and the user arenas (stores into arena
+ *    memory have no barrier), and drains until nothing is grey: every reachable
  *    object is black, every white one is garbage. The pacer commits, every span becomes
  *    unswept in O(1) (sweepgen += 2 flips gcsweep.c's two list generations), gc_marking = 0,
  *    and the world restarts. The pause holds no walk of the heap or of the span lists.
