@@ -868,8 +868,11 @@ bool _ga_gc_sweep_pending(void);
  * clear mark bits until _ga_gc_begin_sweep or _ga_gc_clear_marks. */
 void _ga_gc_finish_sweep(bool mark_next);
 /* World stopped, mark done: every span becomes unswept (sweepgen += 2), the proportional
- * sweep is paced to finish before heap_live reaches trigger, the background sweeper wakes. */
+ * sweep is paced to finish before heap_live reaches trigger (then _ga_gc_sweep_wake). */
 void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger);
+/* Wakes (or starts) the background sweeper: after the world restarts, since a woken thread
+ * may preempt the waker on its CPU, tens of microseconds a pause need not hold. */
+void _ga_gc_sweep_wake(void);
 /* Proportional sweep (spec 9): sweeps until the pages swept keep up with heap_live. */
 void _ga_gc_sweep_credit(uint64_t heap_live);
 void _ga_gc_sweep_totals(ga_gc_sweep_totals *out);

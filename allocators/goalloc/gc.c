@@ -1097,6 +1097,7 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
     atomic_store(&gc_marking, 0);
     start_world();
     uint64_t t3 = mono_ns(), now_real = clock_ns(CLOCK_REALTIME);
+    _ga_gc_sweep_wake();
     f->t_end = t3;
     f->clock[2] = t3 - t_stw2;
     uint64_t pause = f->stw ? t3 - f->t0 : f->clock[0] + f->clock[2];

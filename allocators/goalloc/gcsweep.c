@@ -387,6 +387,12 @@ void _ga_gc_begin_sweep(uint64_t heap_live, uint64_t trigger)
     pages_per_byte = trigger == UINT64_MAX ? 0 : (double)pages / (double)dist;
     live_basis = heap_live;
     pages_swept = 0;
+    pthread_mutex_unlock(&central_lock);
+}
+
+void _ga_gc_sweep_wake(void)
+{
+    pthread_mutex_lock(&central_lock);
     pthread_cond_signal(&bg_cond);
     pthread_mutex_unlock(&central_lock);
     bg_start();
