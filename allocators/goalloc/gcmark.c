@@ -51,6 +51,7 @@ struct ga_wbuf {
 
 static pthread_mutex_t work_lock = PTHREAD_MUTEX_INITIALIZER;
 static ga_wbuf *full_list, *free_list; /* work_lock */
+static size_t nfree;                   /* work_lock: buffers on free_list */
 /* Buffers beyond SPARE_WBUFS after a mark, unmapped once the world runs again (one munmap
  * each: thousands after a big root scan, milliseconds a pause need not hold). */
 static ga_wbuf *retire_list;          /* work_lock */
@@ -66,7 +67,7 @@ static ga_wbuf *get_empty(void) /* work_lock held */
 {
     ga_wbuf *b = free_list;
     if (b)
-        free_list = b->next;
+        free_list = b->next, nfree--;
     else if (!(b = _ga_os_alloc_meta(WBUF_BYTES)))
         return NULL;
     b->n = 0;
@@ -97,6 +98,7 @@ void _ga_gcwork_flush(ga_gcwork *w)
     else {
         w->buf->next = free_list;
         free_list = w->buf;
+        nfree++;
     }
     pthread_mutex_unlock(&work_lock);
     w->buf = NULL;
@@ -135,6 +137,7 @@ static bool pop(ga_gcwork *w, uintptr_t *obj, ga_span **s)
             if (w->buf) {
                 w->buf->next = free_list;
                 free_list = w->buf;
+                nfree++;
             }
             w->buf = b;
         }
@@ -320,6 +323,7 @@ bool _ga_gc_mark_finish(uint64_t *marked)
         full_list = b->next;
         b->next = free_list;
         free_list = b;
+        nfree++;
     }
     atomic_store(&nfull, 0);
     /* The queue's peak (a root scan may grey the whole live set at once) is not kept: it
@@ -328,15 +332,19 @@ bool _ga_gc_mark_finish(uint64_t *marked)
     ga_wbuf **pp = &free_list;
     for (int k = 0; *pp && k < SPARE_WBUFS; k++)
         pp = &(*pp)->next;
-    if (*pp) {
-        uint64_t n = 0;
-        ga_wbuf **tail = pp;
-        for (; *tail; tail = &(*tail)->next)
-            n++;
-        *tail = retire_list; /* NULL unless a retire is still pending */
+    if (*pp) { /* no walk of the surplus: thousands of buffers, a TLB miss each */
+        ga_assert_internal(nfree > SPARE_WBUFS);
+        size_t n = nfree - SPARE_WBUFS;
+        if (retire_list) { /* a retire still pending (rare): append it */
+            ga_wbuf **tail = pp;
+            while (*tail)
+                tail = &(*tail)->next;
+            *tail = retire_list;
+        }
         retire_list = *pp;
         *pp = NULL;
-        atomic_fetch_add(&retire_bytes, n * WBUF_BYTES);
+        nfree = SPARE_WBUFS;
+        atomic_fetch_add(&retire_bytes, (uint64_t)n * WBUF_BYTES);
     }
     pthread_mutex_unlock(&work_lock);
     atomic_store(&concurrent, false);
