@@ -820,9 +820,10 @@ typedef struct ga_gcwork {
 } ga_gcwork;
 /* A cycle's mark begins (world stopped): counters cleared; world_runs = concurrent mark. */
 void _ga_gc_mark_begin(bool world_runs);
-/* Shades p: marks its object if p points into an allocated, unmarked collected slot, and
- * queues it when it is a scan object. */
-void _ga_gc_shade(ga_gcwork *w, uintptr_t p);
+/* The write barrier's work: shades old and value (each: marks its object if it points into
+ * an allocated, unmarked collected slot, and queues it when it is a scan object). One call
+ * for both halves of the hybrid barrier. */
+void _ga_gc_shade(ga_gcwork *w, uintptr_t old, uintptr_t value);
 void _ga_gc_scan_range(ga_gcwork *w, uintptr_t lo, uintptr_t hi); /* a root range */
 /* Scans grey objects until about `budget` bytes were scanned or no work is left anywhere;
  * returns the bytes scanned. */

@@ -507,13 +507,11 @@ static GA_NOINLINE void barrier(gcache *g, void **slot, void *value)
 {
     uintptr_t old = (uintptr_t)__atomic_load_n(slot, __ATOMIC_RELAXED);
     if (GA_LIKELY(g)) {
-        _ga_gc_shade(&g->gcw, old);
-        _ga_gc_shade(&g->gcw, (uintptr_t)value);
+        _ga_gc_shade(&g->gcw, old, (uintptr_t)value);
         return;
     }
     pthread_mutex_lock(&orphan_lock); /* attach failed (out of memory): a shared buffer */
-    _ga_gc_shade(&orphan_gcw, old);
-    _ga_gc_shade(&orphan_gcw, (uintptr_t)value);
+    _ga_gc_shade(&orphan_gcw, old, (uintptr_t)value);
     _ga_gcwork_flush(&orphan_gcw);
     pthread_mutex_unlock(&orphan_lock);
 }

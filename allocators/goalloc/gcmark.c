@@ -195,9 +195,10 @@ static GA_RACY_READER void shade(ga_gcwork *w, uintptr_t p)
     if (!(s->spanclass & 1)) push(w, s->base + (uintptr_t)idx * s->elemsize, s);
 }
 
-void _ga_gc_shade(ga_gcwork *w, uintptr_t p)
+void _ga_gc_shade(ga_gcwork *w, uintptr_t old, uintptr_t value)
 {
-    if (p >= GA_PAGE_SIZE) shade(w, p);
+    if (old >= GA_PAGE_SIZE) shade(w, old);
+    if (value >= GA_PAGE_SIZE) shade(w, value);
 }
 
 static GA_RACY_READER void scan_words(ga_gcwork *w, const uintptr_t *words, size_t n)
