@@ -333,7 +333,9 @@ for r in rows:
     g = r['gc']
     assert g['cycles'] >= 1, r
     assert 0 < g['pause_p50_ns'] <= g['pause_p99_ns'] <= g['pause_max_ns'] <= g['pause_total_ns'], g
-    src = 'GCCPUFraction' if r['alloc'] == 'go-runtime' else ('backend', 'pauses')
+    # goalloc exports its GC CPU time (worker and assists too); boehm only has its pauses
+    src = {'go-runtime': ('GCCPUFraction',), 'goalloc': ('backend',),
+           'goalloc-stw': ('backend',)}.get(r['alloc'], ('pauses',))
     assert 0 <= g['cpu_fraction'] < 1 and g['cpu_source'] in src, g
     ev = list(csv.DictReader(open('%s/cells/%s/events.csv' % (d, r['cell_id']))))
     pauses = sorted(int(e['pause_ns']) for e in ev if e['kind'] == 'gc_end')

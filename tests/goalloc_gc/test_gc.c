@@ -407,6 +407,9 @@ static void test_events_and_memstats(void **state)
     drain();
     ga_memstats ms0, ms1;
     ga_read_memstats(&ms0);
+    ga_gc_stats gs0;
+    ga_gc_read_stats(&gs0);
+    uint64_t gcpu0 = gs0.GCCPUNs;
     nevents = 0;
     ga_gc_set_event_hook(hook, NULL);
     ga_gc();
@@ -427,6 +430,9 @@ static void test_events_and_memstats(void **state)
     ga_gc_stats gs;
     ga_gc_read_stats(&gs);
     assert_int_equal(gs.NumGC, ms1.NumGC);
+    /* GC CPU time counts every pause on every CPU, plus the worker's and assists' time. */
+    assert_true(gs.GCCPUNs >= gs.PauseTotalNs);
+    assert_true(gs.GCCPUNs >= gcpu0 + events[1].pause_ns + events[3].pause_ns);
     assert_int_equal(gs.PauseNs[(gs.NumGC + 255) % 256], events[3].pause_ns);
     assert_int_equal(gs.LastGC, gs.PauseEnd[(gs.NumGC + 255) % 256]);
     uint64_t sum = 0;
