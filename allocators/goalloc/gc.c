@@ -1123,11 +1123,9 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
         t3 > start_mono ? (double)gc_cpu_total_ns / ((double)(t3 - start_mono) * nprocs) : 0;
     st.GCCPUFraction = cpu;
     pthread_mutex_unlock(&gstats_lock);
-    pthread_mutex_lock(&worker_lock);
-    atomic_store(&numgc_atomic, f->n);
-    pthread_cond_broadcast(&done_cond);
-    pthread_mutex_unlock(&worker_lock);
 
+    /* The end event and gctrace come before the cycle counts as ended, so that a ga_gc()
+     * that waited for it finds both (the mark may have ended on another thread). */
     ga_gc_event ev = {.kind = GA_GC_EV_END,
                       .cycle = f->n,
                       .t_ns = t3,
@@ -1140,6 +1138,10 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
                       .forced = f->forced};
     emit(&ev);
     if (_ga_opt.gctrace) trace_cycle(f, pacer.heap_goal, cpu);
+    pthread_mutex_lock(&worker_lock);
+    atomic_store(&numgc_atomic, f->n);
+    pthread_cond_broadcast(&done_cond);
+    pthread_mutex_unlock(&worker_lock);
 }
 
 /* gcstoptheworld=1 (and a forked child): stop, flush, finish the sweep, mark, commit,
