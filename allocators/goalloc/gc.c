@@ -134,7 +134,8 @@ static __thread gcache *tls_g __attribute__((tls_model("initial-exec")));
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static pthread_key_t detach_key;
 static pthread_mutex_t world_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t parked_cond = PTHREAD_COND_INITIALIZER; /* a mutator stopped running */
+/* parked_cond: a mutator stopped running, or the world restarted */
+static pthread_cond_t parked_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER; /* the world restarted */
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t gstats_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -185,8 +186,7 @@ static void *hook_ctx;
 #define ASSIST_MIN ((uint64_t)64 << 10)    /* Go's gcOverAssistWork: the least an assist does */
 #define WORKER_SLICE ((uint64_t)256 << 10) /* scan bytes between the worker's pacing checks */
 #define RUNWAY_HISTORY 4
-#define OFFER_NS 2000000    /* how long the worker offers the termination to mutators */
-#define OFFER_POLL_NS 50000 /* how often it looks whether one took it */
+#define OFFER_NS 2000000 /* how long the worker offers the termination to mutators */
 static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t worker_cond = PTHREAD_COND_INITIALIZER; /* a mark was handed over */
 static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;   /* a cycle ended */
@@ -501,8 +501,11 @@ static inline gcache *mutator(void)
 }
 
 /* The hybrid barrier (Go 1.8+): shade the value overwritten (Yuasa's deletion barrier) and
- * the value stored (Dijkstra's insertion barrier; Go shades it only while the goroutine's
- * stack is grey, but goalloc never scans stacks, so every thread counts as grey). */
+ * the value stored (Dijkstra's insertion barrier). Go shades the stored value only while the
+ * goroutine's stack is grey; goalloc needs it always, for a pointer loaded from memory no
+ * barrier guards: a user arena (rescanned only at termination) may hand a thread the only
+ * pointer to a white object, which it may store into a black object and then clear from the
+ * arena, unseen by the deletion half. */
 static GA_NOINLINE void barrier(gcache *g, void **slot, void *value)
 {
     uintptr_t old = (uintptr_t)__atomic_load_n(slot, __ATOMIC_RELAXED);
@@ -899,7 +902,7 @@ static void emit(const ga_gc_event *ev)
 typedef struct cycle_figures {
     uint64_t n, t0, t_end;
     uint64_t clock[3]; /* STW sweep termination, concurrent mark, STW mark termination */
-    uint64_t cpu_assist, cpu_worker;
+    uint64_t cpu_assist, cpu_worker, cpu_idle; /* worker: background and idle shares */
     uint64_t before, at_end, marked; /* heap_live at start and at termination; marked bytes */
     unsigned threads;
     bool forced, stw;
@@ -909,18 +912,19 @@ static cycle_figures mark_cycle; /* the running concurrent mark: cycle_start, th
 
 /* One line per cycle in Go's gctrace format: the clock of the three phases (stop-the-world
  * sweep termination + concurrent mark + stop-the-world mark termination), their CPU (STW
- * phases x CPUs; mark: assist/background/idle; goalloc has no idle workers), heap at start
+ * phases x CPUs; mark: assist/background/idle, idle being what the worker ran beyond its
+ * paced share while CPUs were free), heap at start
  * -> at termination -> marked. With gcstoptheworld=1 the mark is the middle phase of one
  * pause: its clock is the mark's, its CPU the collector's alone. */
 static void trace_cycle(const cycle_figures *f, uint64_t goal, double cpu_fraction)
 {
-    _ga_trace("gc %llu @%.3fs %.0f%%: %.3f+%.3f+%.3f ms clock, %.3f+%.3f/%.3f/0+%.3f ms cpu, "
+    _ga_trace("gc %llu @%.3fs %.0f%%: %.3f+%.3f+%.3f ms clock, %.3f+%.3f/%.3f/%.3f+%.3f ms cpu, "
               "%llu->%llu->%llu MB, %llu MB goal, 0 MB stacks, %llu MB globals, %u threads%s%s",
               (unsigned long long)f->n, (double)(f->t_end - start_mono) / 1e9, cpu_fraction * 100,
               MS(f->clock[0]), MS(f->clock[1]), MS(f->clock[2]), MS(f->clock[0] * nprocs),
-              MS(f->cpu_assist), MS(f->cpu_worker), MS(f->clock[2] * nprocs), MB(f->before),
-              MB(f->at_end), MB(f->marked), goal == UINT64_MAX ? 0ull : MB(goal), MB(roots_bytes),
-              f->threads, f->stw ? " (stw)" : "", f->forced ? " (forced)" : "");
+              MS(f->cpu_assist), MS(f->cpu_worker), MS(f->cpu_idle), MS(f->clock[2] * nprocs),
+              MB(f->before), MB(f->at_end), MB(f->marked), goal == UINT64_MAX ? 0ull : MB(goal),
+              MB(roots_bytes), f->threads, f->stw ? " (stw)" : "", f->forced ? " (forced)" : "");
 }
 
 /* ---- The cycle ---- */
@@ -966,6 +970,7 @@ static void start_world(void)
     pthread_mutex_lock(&world_lock);
     atomic_store(&stop_flag, STOP_NONE);
     pthread_cond_broadcast(&resume_cond);
+    pthread_cond_broadcast(&parked_cond); /* a worker offering the termination: it is done */
     pthread_mutex_unlock(&world_lock);
 }
 
@@ -1102,9 +1107,12 @@ static void end_cycle(cycle_figures *f, bool complete, uint64_t marked, uint64_t
     /* Stop-the-world: the pause holds every CPU and covers the mark (cpu_worker is the mark's
      * share of it, for gctrace only). */
     uint64_t gc_cpu = pause * nprocs + (f->stw ? 0 : f->cpu_assist + f->cpu_worker);
+    /* Idle marking used CPUs nothing else wanted: GC time (Go's /cpu/classes/gc/total counts
+     * it), but not time the CPU limiter weighs against the mutator (as Go's limiter). */
     _ga_limiter_update(&pacer, t3, gc_cpu, nprocs);
     atomic_store(&limiter_on, pacer.limiting);
     last_pause_ns = gc_cpu / nprocs; /* the wall-clock share the limiter waits out */
+    gc_cpu += f->cpu_idle;
     atomic_store(&last_gc_mono, t3);
 
     pthread_mutex_lock(&gstats_lock);
@@ -1218,6 +1226,27 @@ static void cycle_start(gcache *self, bool forced)
     pthread_mutex_unlock(&worker_lock);
 }
 
+static unsigned running_mutators_locked(void) /* world lock held */
+{
+    unsigned n = 0;
+    for (gcache *g = mutators; g; g = g->next)
+        n += g->running != 0;
+    return n;
+}
+
+static unsigned running_mutators(void)
+{
+    pthread_mutex_lock(&world_lock);
+    unsigned n = running_mutators_locked();
+    pthread_mutex_unlock(&world_lock);
+    return n;
+}
+
+static double background_utilization(void)
+{
+    return 0.25 * nprocs > 1.0 ? 1.0 : 0.25 * nprocs;
+}
+
 /* Holds the worker near gcBackgroundUtilization (25% of the CPUs, at most one thread) of
  * the time since the mark began, unless a ga_gc() waits or the heap passed its goal. */
 static void pace_worker(uint64_t t_start, uint64_t cpu_start)
@@ -1226,7 +1255,11 @@ static void pace_worker(uint64_t t_start, uint64_t cpu_start)
         atomic_load_explicit(&heap_live, memory_order_relaxed) >=
             atomic_load_explicit(&goal_at, memory_order_relaxed))
         return;
-    double u = 0.25 * nprocs > 1.0 ? 1.0 : 0.25 * nprocs;
+    /* A CPU no mutator runs on is idle: the worker marks on it flat out, as Go runs an idle
+     * mark worker on every P with nothing else to run (gctrace's idle share). The sooner the
+     * mark ends, the shorter the barrier's cost to the mutators. */
+    if (running_mutators() < nprocs) return;
+    double u = background_utilization();
     double used = (double)(thread_cpu_ns() - cpu_start), wall = (double)(mono_ns() - t_start);
     double ahead = used / u - wall; /* ns the worker would have to idle to be on target */
     if (ahead <= 0) return;
@@ -1276,16 +1309,6 @@ static bool take_termination(gcache *g)
     return mine;
 }
 
-static bool any_mutator_running(void)
-{
-    pthread_mutex_lock(&world_lock);
-    gcache *g = mutators;
-    while (g && !g->running)
-        g = g->next;
-    pthread_mutex_unlock(&world_lock);
-    return g != NULL;
-}
-
 /* The mark is out of work: while mutators run, offer the termination to them for up to
  * OFFER_NS, so that the world stops from a running mutator's safepoint instead of waiting
  * for mutators the scheduler may have preempted (that wait is part of the pause). The
@@ -1293,15 +1316,22 @@ static bool any_mutator_running(void)
  * for this cycle) and when a ga_gc() waits. */
 static void offer_termination(ga_gcwork *w)
 {
-    uint64_t n = mark_cycle.n, t0 = mono_ns();
-    if (!atomic_load(&urgent) && any_mutator_running()) {
+    uint64_t n = mark_cycle.n;
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline); /* parked_cond's clock */
+    deadline.tv_nsec += OFFER_NS;
+    deadline.tv_sec += deadline.tv_nsec / 1000000000;
+    deadline.tv_nsec %= 1000000000;
+    pthread_mutex_lock(&world_lock);
+    if (!atomic_load(&urgent) && running_mutators_locked() > 0) {
         atomic_store(&stop_flag, STOP_TERM_OFFERED);
-        while (atomic_load(&numgc_atomic) < n && mono_ns() - t0 < OFFER_NS &&
-               !atomic_load(&urgent) && any_mutator_running()) {
-            struct timespec ts = {0, OFFER_POLL_NS};
-            nanosleep(&ts, NULL);
-        }
+        /* Woken when a mutator stops running (it may wait for this cycle) and when the world
+         * restarts (a mutator terminated the mark). */
+        while (atomic_load(&numgc_atomic) < n && !atomic_load(&urgent) &&
+               running_mutators_locked() > 0)
+            if (pthread_cond_timedwait(&parked_cond, &world_lock, &deadline) == ETIMEDOUT) break;
     }
+    pthread_mutex_unlock(&world_lock);
     pthread_mutex_lock(&cycle_lock);
     if (atomic_load(&numgc_atomic) < n) terminate_mark(NULL, w);
     pthread_mutex_unlock(&cycle_lock);
@@ -1327,7 +1357,11 @@ static void mark_concurrently(ga_gcwork *w)
         }
         pace_worker(t_start, cpu_start);
     }
-    f->cpu_worker = thread_cpu_ns() - cpu_start;
+    /* Background: the paced share of the mark's wall time; idle: what the worker ran beyond. */
+    uint64_t used = thread_cpu_ns() - cpu_start;
+    double paced = background_utilization() * (double)(mono_ns() - t_start);
+    f->cpu_worker = (double)used > paced ? (uint64_t)paced : used;
+    f->cpu_idle = used - f->cpu_worker;
     offer_termination(w);
     _ga_gc_mark_retire(); /* the world runs: the mark's surplus buffers go now */
 }
